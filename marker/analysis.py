@@ -1,0 +1,72 @@
+"""The analysed essay: the document with every detector's findings, shared by scoring and feedback."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon, lexicon_for
+from .points import FOUND_AT, PointFinding, detect_points
+from .rubric import Rubric
+from .signals import SentenceSignals, sentence_signals
+from .spelling import misspelt
+from .text import Document, analyse
+
+
+@dataclass
+class Analysis:
+    doc: Document
+    rubric: Rubric
+    lex: Lexicon
+    keys: list[list[str]]
+    signals: list[SentenceSignals]
+    points: list[PointFinding]
+    spelling_errors: list[tuple[int, int]]  # character spans of misspelt words
+    # derived per sentence
+    sentence_points: list[set[str]] = field(default_factory=list)
+    relevant: list[bool] = field(default_factory=list)
+    off_period: list[bool] = field(default_factory=list)
+    # set by the gaming detectors: sentences whose content earns no credit (repeats, salad, off-topic)
+    discounted: set[int] = field(default_factory=set)
+
+    @property
+    def found(self) -> dict[str, PointFinding]:
+        return {p.id: p for p in self.points if p.found}
+
+    def theme_points(self) -> dict[str, set[str]]:
+        """Theme id -> ids of its points found."""
+        out: dict[str, set[str]] = {}
+        for t in self.rubric.themes:
+            out[t.id] = {p.id for p in t.points if p.id in self.found}
+        return out
+
+    def words_in(self, indexes) -> int:
+        return sum(len(self.doc.sentences[i].tokens) for i in indexes)
+
+
+def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Analysis:
+    doc = analyse(text)
+    lex = lexicon_for(rubric)
+    keys = [lex.keys(s) for s in doc.sentences]
+    signals = [sentence_signals(s, k, lex) for s, k in zip(doc.sentences, keys)]
+    points = detect_points(doc, keys, signals, rubric, lex, use_similarity=use_similarity)
+
+    errors = []
+    for s in doc.sentences:
+        candidates = [t for t in s.tokens if not (t.is_capitalised and lex.name_of(t) is None)]
+        for i in misspelt([t.text for t in candidates], lex.allowed_words):
+            errors.append((candidates[i].start, candidates[i].end))
+
+    a = Analysis(doc, rubric, lex, keys, signals, points, errors)
+    a.sentence_points = [set() for _ in doc.sentences]
+    for p in points:
+        for h in p.hits:
+            if h.confidence >= FOUND_AT:
+                a.sentence_points[h.sentence].add(p.id)
+    period = rubric.vocabulary.period
+    for s_i, sig in enumerate(signals):
+        late = bool(period) and any(y > period[1] for y in sig.years) and not any(
+            period[0] <= y <= period[1] for y in sig.years)
+        off = bool(sig.off_topic) or late
+        a.off_period.append(off)
+        on = bool(a.sentence_points[s_i]) or bool(sig.focus) or bool(sig.names) or bool(sig.topic)
+        a.relevant.append(on and not (off and not a.sentence_points[s_i]))
+    return a

@@ -1,0 +1,187 @@
+"""mark() and mark_many(): text in, MarkResult out."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from . import __version__
+from .analysis import Analysis, analyse_essay
+from .feedback import build_feedback
+from .flags import Flag, detect_flags
+from .ingest import EssayText, IngestFailure
+from .result import CriterionResult, MarkResult, PointResult, Span
+from .rubric import Rubric, load_rubric
+from .bands import describe, load_band_model
+from .profile import essay_profile
+from .score import SCORERS, CriterionScore, _clip, fit_level
+
+REVIEW_BELOW = 0.55  # confidence under which a result goes to the teacher's review queue
+PARALLEL_FROM = 48  # batches at least this large are marked over several processes
+
+
+def _rubric(rubric: Rubric | str | None) -> Rubric:
+    if rubric is None:
+        return load_rubric()
+    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+
+
+def _span(a: Analysis, i: int, note: str = "") -> Span:
+    s = a.doc.sentences[i]
+    return Span(s.start, s.end, s.text, tuple(sorted(a.sentence_points[i])), note)
+
+
+def _apply_flags(scores: dict[str, CriterionScore], flags: list[Flag]) -> None:
+    """What the mark scheme says flagged essays earn, beyond the discounted sentences."""
+    ids = {f.id for f in flags}
+    if "off_topic" in ids:
+        for cid in ("relevance", "evidence", "range", "luck", "analysis", "judgement"):
+            if cid in scores:
+                scores[cid].score = min(scores[cid].score, 0.4)
+                scores[cid].reasons.append("capped: the essay answers a different question")
+
+
+def _confidence(a: Analysis, scores: dict[str, CriterionScore], fit, flags: list[Flag]) -> tuple[float, list[str]]:
+    reasons = []
+    conf = 0.9
+    unsure_points = [p.id for p in a.points if 0.35 <= p.confidence < 0.65]
+    if unsure_points:
+        conf -= 0.03 * min(5, len(unsure_points))
+    near = [cid for cid, s in scores.items() if abs(s.score - round(s.score)) > 0.35]
+    conf -= 0.02 * len(near)
+    if fit.boundary_distance < 0.6:
+        conf -= 0.15
+        reasons.append(f"borderline between two levels (the fit lands {fit.continuous_mark:.1f})")
+    if fit.capped_by:
+        conf -= 0.1
+        reasons.append("mark limited by a mark-scheme ceiling: " + "; ".join(fit.capped_by))
+    for f in flags:
+        conf -= 0.15
+        reasons.append(f"flagged {f.id}: {f.reason}")
+    if unsure_points:
+        reasons.append("unsure whether these points are made: " + ", ".join(unsure_points))
+    conf = max(0.05, min(0.99, conf))
+    if conf < REVIEW_BELOW and not any(r.startswith("low confidence") for r in reasons):
+        reasons.insert(0, f"low confidence ({conf:.2f})")
+    return conf, reasons
+
+
+def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *,
+         use_similarity: bool = True) -> MarkResult:
+    """Mark one essay against a rubric (an id, a path, or a loaded Rubric)."""
+    rub = _rubric(rubric)
+    a = analyse_essay(text, rub, use_similarity=use_similarity)
+    flags = detect_flags(a)
+    scores = {c.id: SCORERS[c.id](a) if c.id in SCORERS else CriterionScore(c.id, 0.0, [], ["no scorer"])
+              for c in rub.criteria}
+    profile = essay_profile(a)
+    for cid, model in load_band_model().items():
+        if cid in scores:
+            value, contribs = model.score(profile)
+            scores[cid].score = _clip(value)
+            note = describe(contribs)
+            if note:
+                scores[cid].reasons.append(note)
+    _apply_flags(scores, flags)
+    bands = {cid: s.band for cid, s in scores.items()}
+    fit = fit_level(rub, {cid: s.score for cid, s in scores.items()}, bands)
+    if not a.found and a.doc.n_words and {"off_topic"} & {f.id for f in flags}:
+        fit.mark, fit.level = 0, rub.level_for_mark(0)
+    conf, review_reasons = _confidence(a, scores, fit, flags)
+    items = build_feedback(a, scores, [f.id for f in flags])
+
+    criteria = []
+    for c in rub.criteria:
+        s = scores[c.id]
+        criteria.append(CriterionResult(
+            id=c.id, band=s.band, max_band=4, feedback=c.feedback[s.band],
+            evidence=[_span(a, i, s.notes.get(i, "")) for i in s.spans], reasons=s.reasons, score=s.score))
+    points = []
+    for p in a.points:
+        spans = [(a.doc.sentences[i].start, a.doc.sentences[i].end) for i in p.sentences]
+        how = next((h.how for h in p.hits if h.confidence == p.confidence), "")
+        points.append(PointResult(p.id, p.found, p.confidence, spans, p.explicit, how))
+    words = a.doc.n_words
+    result = MarkResult(
+        essay=essay, rubric=rub.id, rubric_version=rub.version, marker_version=__version__,
+        mark=fit.mark, max_mark=rub.max_mark, level=fit.level, confidence=conf,
+        needs_review=bool(flags) or conf < REVIEW_BELOW, review_reasons=review_reasons,
+        criteria=criteria, points=points,
+        flags=[f.id for f in flags], flag_reasons={f.id: f.reason for f in flags},
+        flag_spans={f.id: [_span(a, i) for i in f.sentences] for f in flags},
+        feedback={"strengths": [i.text for i in items if i.kind == "strength"],
+                  "targets": [i.text for i in items if i.kind == "target"]},
+        stats={"words": words, "sentences": len(a.doc.sentences), "paragraphs": len(a.doc.paragraphs),
+               "spelling_errors": len(a.spelling_errors), "points_found": len(a.found),
+               "continuous_mark": round(fit.continuous_mark, 2)},
+    )
+    result.feedback_items = [i.to_dict(a) for i in items]
+    return result
+
+
+@dataclass
+class BatchResult:
+    results: list[MarkResult]
+    failures: list[IngestFailure] = field(default_factory=list)
+    similar_pairs: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"results": [r.to_dict() for r in self.results],
+                "failures": [{"name": f.name, "reason": f.reason} for f in self.failures],
+                "similar_pairs": list(self.similar_pairs)}
+
+
+def _mark_one(args: tuple[str, str, Rubric]) -> MarkResult | IngestFailure:
+    name, text, rub = args
+    try:
+        return mark(text, rub, essay=name)
+    except Exception as exc:  # one bad essay must not lose the batch
+        return IngestFailure(name, f"could not be marked: {type(exc).__name__}: {exc}")
+
+
+def mark_many(essays: Iterable[EssayText | tuple[str, str]], rubric: Rubric | str | None = None, *,
+              processes: int | None = None,
+              progress: Callable[[int, int, str], None] | None = None) -> BatchResult:
+    """Mark a class set. Large batches run over several processes; order is kept.
+
+    An essay that cannot be marked becomes a failure with its name and reason;
+    the rest are still marked. Pairs of essays sharing much of their text are
+    reported in ``similar_pairs`` and on each result's ``similar_to``.
+    """
+    from .similarity import similar_pairs
+
+    rub = _rubric(rubric)
+    items = [(e.name, e.text) if isinstance(e, EssayText) else (e[0], e[1]) for e in essays]
+    total = len(items)
+    jobs = [(n, t, rub) for n, t in items]
+    if processes is None:
+        processes = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
+    outputs: list[MarkResult | IngestFailure] = []
+    if processes > 1:
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            for done, out in enumerate(pool.map(_mark_one, jobs, chunksize=max(1, total // (processes * 8))), 1):
+                outputs.append(out)
+                if progress:
+                    progress(done, total, items[done - 1][0])
+    else:
+        for done, job in enumerate(jobs, 1):
+            outputs.append(_mark_one(job))
+            if progress:
+                progress(done, total, job[0])
+    results = [o for o in outputs if isinstance(o, MarkResult)]
+    failures = [o for o in outputs if isinstance(o, IngestFailure)]
+    texts = {n: t for n, t in items}
+    pairs = similar_pairs([(r.essay, texts[r.essay]) for r in results])
+    by_name = {r.essay: r for r in results}
+    for pair in pairs:
+        by_name[pair["a"]].similar_to.append({"essay": pair["b"], "overlap": pair["overlap"]})
+        by_name[pair["b"]].similar_to.append({"essay": pair["a"], "overlap": pair["overlap"]})
+    for pair in pairs:
+        for name in (pair["a"], pair["b"]):
+            r = by_name[name]
+            if "copying" not in r.flags:
+                other = pair["b"] if name == pair["a"] else pair["a"]
+                r.needs_review = True
+                r.review_reasons.append(f"shares {round(100 * pair['overlap'])}% of its text with {other}")
+    return BatchResult(results, failures, pairs)

@@ -1,0 +1,103 @@
+"""Feedback for the student: strengths and targets, each tied to a criterion or a content point.
+
+Wording comes from the rubric (criterion feedback per band, point feedback when
+found or missing); the engine chooses which to say and points at sentences.
+A point is only ever called missing when the detector found no trace of it
+(confidence below ``MISSING_BELOW``), so a student is never told to add a point
+the essay already makes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .analysis import Analysis
+from .score import CriterionScore
+
+MISSING_BELOW = 0.3
+MAX_TARGETS = 5
+MAX_STRENGTHS = 4
+
+
+@dataclass
+class FeedbackItem:
+    kind: str  # "strength" or "target"
+    text: str
+    criterion: str | None = None
+    point: str | None = None
+    sentences: list[int] = field(default_factory=list)
+
+    def to_dict(self, a: Analysis) -> dict:
+        spans = [[a.doc.sentences[i].start, a.doc.sentences[i].end] for i in self.sentences]
+        return {"kind": self.kind, "text": self.text, "criterion": self.criterion, "point": self.point,
+                "spans": spans}
+
+
+def _opening(a: Analysis, sentence: int, n: int = 8) -> str:
+    words = a.doc.sentences[sentence].text.split()
+    return " ".join(words[:n]) + ("…" if len(words) > n else "")
+
+
+def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[str]) -> list[FeedbackItem]:
+    rubric = a.rubric
+    items: list[FeedbackItem] = []
+    crit_by_id = {c.id: c for c in rubric.criteria}
+    bands = {cid: s.band for cid, s in scores.items()}
+
+    # Strengths: criteria at band 3+, then the best-made points.
+    for c in sorted(rubric.criteria, key=lambda c: (-bands.get(c.id, 0), -c.weight)):
+        if bands.get(c.id, 0) >= 3 and sum(i.kind == "strength" for i in items) < MAX_STRENGTHS - 1:
+            items.append(FeedbackItem("strength", c.feedback[bands[c.id]], c.id, None, scores[c.id].spans[:2]))
+    found = sorted(a.found.values(), key=lambda p: -p.confidence)
+    for p in found:
+        if sum(i.kind == "strength" for i in items) >= MAX_STRENGTHS:
+            break
+        point = next(q for q in rubric.points if q.id == p.id)
+        if point.feedback_found and any(a.signals[i].explains for i in p.sentences):
+            items.append(FeedbackItem("strength", point.feedback_found, None, p.id, p.sentences[:1]))
+
+    if "off_topic" in flags:
+        items.append(FeedbackItem("target", "Your essay does not answer this question: "
+                                  f"\u201c{rubric.question}\u201d Re-read the question and write about it.",
+                                  "relevance"))
+        return items
+
+    # Targets: weakest weighted criteria first.
+    weak = sorted((c for c in rubric.criteria if bands.get(c.id, 0) <= 2),
+                  key=lambda c: (bands.get(c.id, 0) - c.weight, c.id))
+    for c in weak:
+        if c.id == "analysis":
+            narrated = _narrated_paragraph(a)
+            if narrated is not None:
+                items.append(FeedbackItem(
+                    "target",
+                    f"Your paragraph beginning \u201c{_opening(a, narrated)}\u201d tells what happened but does not "
+                    "explain why it mattered. Add a sentence saying how it helped Stalin or hurt Trotsky "
+                    "(\u201cthis meant that…\u201d, \u201cwhich allowed him to…\u201d).", "analysis", None, [narrated]))
+                continue
+        items.append(FeedbackItem("target", c.feedback[bands.get(c.id, 0)], c.id))
+
+    # Missing points: luck first when luck is weak, then themes with nothing found.
+    missing = [p for p in rubric.points
+               if next(f for f in a.points if f.id == p.id).confidence < MISSING_BELOW]
+    covered_themes = {t for t, pts in a.theme_points().items() if pts}
+    ordered = sorted(missing, key=lambda p: (not (p.luck and bands.get("luck", 4) <= 1),
+                                             rubric.theme_of(p.id).id in covered_themes, p.id))
+    for p in ordered[:3]:
+        if sum(i.kind == "target" for i in items) >= MAX_TARGETS:
+            break
+        why = f" {p.why}" if p.why and p.why not in p.feedback_missing else ""
+        items.append(FeedbackItem("target", p.feedback_missing + why, "luck" if p.luck else "range", p.id))
+    return items
+
+
+def _narrated_paragraph(a: Analysis) -> int | None:
+    """First sentence of the first body paragraph that narrates (dated openings) without explaining."""
+    for para in a.doc.paragraphs[1:] or a.doc.paragraphs:
+        idx = [s.index for s in para.sentences]
+        if len(idx) < 2:
+            continue
+        narr = sum(a.signals[i].narrative for i in idx)
+        expl = sum(a.signals[i].explains for i in idx)
+        if narr >= 2 and expl == 0:
+            return idx[0]
+    return None

@@ -1,0 +1,204 @@
+"""Rubric vocabulary compiled for matching: names despite misspellings, cue phrases over stems.
+
+Built once per rubric (cached) and shared by every detector. Matching works on
+*keys*: a token's key is its Snowball stem, except that a token recognised as a
+name (exactly or by fuzzy match, e.g. "Trotksy", "Kamanev", "Bukarin") takes the
+canonical name's key, so "Trotksy's" and "Trotsky" match the same cue.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from .rubric import Rubric
+from .text import Sentence, Token, _word_tokenizer, normalise, stem
+
+_POSSESSIVE = re.compile(r"(?:'s|s')$")
+
+# Common English words that are a small edit away from a name; never fuzzy-match them to names.
+_NOT_NAMES = {
+    "stolen", "stable", "staling", "lining", "linen", "lemon", "carry", "cars", "card", "cart", "care", "serve",
+    "service", "conquer", "ward", "wards", "warm", "harris", "kamen", "tomsk", "trots", "tory", "story", "rykov",
+}
+
+
+def _key_of_word(word: str) -> str:
+    return stem(_POSSESSIVE.sub("", word.lower()))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sequence of keys; matches contiguous tokens, allowing one extra token between words."""
+
+    keys: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Cue:
+    """All parts must match in one sentence; each part is a set of alternative phrases."""
+
+    parts: tuple[tuple[Phrase, ...], ...]
+    text: str
+
+
+@dataclass
+class Lexicon:
+    rubric_id: str
+    name_keys: dict[str, str]  # lower-cased spelling (any variant) -> canonical key
+    canonical_names: dict[str, str]  # canonical key -> display name
+    fuzzy_choices: list[str]  # spellings eligible for fuzzy matching
+    focus_keys: set[str]
+    historian_keys: set[str]
+    office_phrases: list[Phrase]
+    event_phrases: list[Phrase]
+    topic_phrases: list[Phrase]
+    off_topic_phrases: list[Phrase]
+    point_cues: dict[str, list[Cue]] = field(default_factory=dict)
+    explicit_phrases: dict[str, list[Phrase]] = field(default_factory=dict)
+    allowed_words: set[str] = field(default_factory=set)  # lower-cased words the spell checker must accept
+    _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
+
+    # -- keys ---------------------------------------------------------------
+    def name_of(self, token: Token) -> str | None:
+        """Canonical key of a name token (exact variant or close misspelling), else None."""
+        low = _POSSESSIVE.sub("", token.lower)
+        hit = self.name_keys.get(low)
+        if hit is not None:
+            return hit
+        if len(low) < 5 or not token.is_capitalised and len(low) < 7:
+            return None
+        if low in self._fuzzy_cache:
+            return self._fuzzy_cache[low]
+        result = None
+        if low not in _NOT_NAMES:
+            match = process.extractOne(low, self.fuzzy_choices, scorer=fuzz.ratio, score_cutoff=80)
+            if match is not None and match[0][0] == low[0]:
+                result = self.name_keys[match[0]]
+        self._fuzzy_cache[low] = result
+        return result
+
+    def keys(self, sentence: Sentence) -> list[str]:
+        """Matching keys of a sentence's tokens (names canonicalised, others stemmed)."""
+        out = []
+        for t in sentence.tokens:
+            name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
+            out.append(name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem)
+        return out
+
+
+def phrase_positions(keys: list[str], phrase: Phrase) -> tuple[int, int] | None:
+    """First (start, end) token positions where ``phrase`` occurs in ``keys`` (one gap allowed)."""
+    first = phrase.keys[0]
+    n = len(keys)
+    for i, k in enumerate(keys):
+        if k != first:
+            continue
+        j = i
+        ok = True
+        for pk in phrase.keys[1:]:
+            if j + 1 < n and keys[j + 1] == pk:
+                j += 1
+            elif j + 2 < n and keys[j + 2] == pk and len(phrase.keys) > 1:
+                j += 2
+            else:
+                ok = False
+                break
+        if ok:
+            return i, j + 1
+    return None
+
+
+def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:
+    """Token ranges matching every part of ``cue``, or None if some part is absent."""
+    found = []
+    for part in cue.parts:
+        hit = None
+        for phrase in part:
+            if phrase.keys[0] in key_set and all(k in key_set for k in phrase.keys):
+                hit = phrase_positions(keys, phrase)
+                if hit:
+                    break
+        if hit is None:
+            return None
+        found.append(hit)
+    return found
+
+
+def _phrase(text: str, name_keys: dict[str, str]) -> Phrase | None:
+    words = [normalise(text)[a:b] for a, b in _word_tokenizer.span_tokenize(normalise(text))]
+    keys = []
+    for w in words:
+        low = _POSSESSIVE.sub("", w.lower())
+        keys.append(name_keys.get(low) or stem(low))
+    return Phrase(tuple(keys), text) if keys else None
+
+
+def _phrases(texts: list[str], name_keys: dict[str, str]) -> list[Phrase]:
+    return [p for p in (_phrase(t, name_keys) for t in texts) if p is not None]
+
+
+def _cue(text: str, name_keys: dict[str, str]) -> Cue | None:
+    parts = []
+    for part in text.split(" + "):
+        alts = tuple(p for p in (_phrase(a.strip(), name_keys) for a in part.split("|")) if p is not None)
+        if alts:
+            parts.append(alts)
+    return Cue(tuple(parts), text) if parts else None
+
+
+def _build(rubric: Rubric) -> Lexicon:
+    voc = rubric.vocabulary
+    name_keys: dict[str, str] = {}
+    canonical: dict[str, str] = {}
+    for name, variants in voc.names.items():
+        key = stem(name.lower())
+        canonical[key] = name
+        for v in [name, *variants]:
+            low = _POSSESSIVE.sub("", v.lower().strip())
+            if low and " " not in low and "-" not in low:
+                name_keys.setdefault(low, key)
+    for h in voc.historians:
+        low = h.lower().strip()
+        if " " not in low:
+            name_keys.setdefault(low, stem(low))
+    fuzzy_choices = [s for s in name_keys if len(s) >= 5]
+    lex = Lexicon(
+        rubric_id=rubric.id,
+        name_keys=name_keys,
+        canonical_names=canonical,
+        fuzzy_choices=fuzzy_choices,
+        focus_keys={name_keys.get(f.lower(), stem(f.lower())) for f in voc.focus},
+        historian_keys={name_keys.get(h.lower(), stem(h.lower())) for h in voc.historians if " " not in h},
+        office_phrases=_phrases(voc.offices, name_keys),
+        event_phrases=_phrases(voc.events, name_keys),
+        topic_phrases=_phrases(voc.topic, name_keys),
+        off_topic_phrases=_phrases(voc.off_topic, name_keys),
+    )
+    for p in rubric.points:
+        lex.point_cues[p.id] = [c for c in (_cue(t, name_keys) for t in p.cues) if c is not None]
+        lex.explicit_phrases[p.id] = _phrases(p.explicit_terms, name_keys)
+    allowed = set(name_keys)
+    for t in [*voc.terms, *voc.names, *voc.historians, *voc.offices, *voc.events]:
+        allowed.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", t))
+    for variants in voc.names.values():
+        # Misspelt variants are matched but must still count as spelling errors: allow only the canonical.
+        pass
+    lex.allowed_words = allowed - {v.lower() for vs in voc.names.values() for v in vs if v.lower() not in
+                                   {t.lower() for t in voc.terms}}
+    return lex
+
+
+_CACHE: dict[int, tuple[Rubric, Lexicon]] = {}
+
+
+def lexicon_for(rubric: Rubric) -> Lexicon:
+    """The compiled lexicon of a rubric, built once per rubric object."""
+    hit = _CACHE.get(id(rubric))
+    if hit is None or hit[0] is not rubric:
+        if len(_CACHE) >= 16:
+            _CACHE.clear()
+        hit = _CACHE[id(rubric)] = (rubric, _build(rubric))
+    return hit[1]

@@ -1,0 +1,135 @@
+"""The numbers behind each criterion: an essay's profile, computed from the analysis.
+
+Each criterion's band is read off a handful of these measures (see
+:mod:`marker.bands`). They are proportions and small counts of things the mark
+scheme names (themes covered, sentences that explain, weighing with reasons),
+chosen so that length alone moves none of the higher-order criteria.
+"""
+from __future__ import annotations
+
+import math
+
+from .analysis import Analysis
+
+LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting", "accid", "coincid",
+              "unfortun", "misfortun")
+COUNTER_WORDS = ("however", "although", "nevertheless", "whereas", "historians", "historian", "disagree",
+                 "some argue", "debate", "yet", "on the other hand")
+
+
+def _log(x: float) -> float:
+    return math.log2(1.0 + max(0.0, x))
+
+
+def body_paragraphs(a: Analysis) -> list[int]:
+    paras = [p.index for p in a.doc.paragraphs if p.n_words >= 12]
+    return paras or [p.index for p in a.doc.paragraphs]
+
+
+def essay_profile(a: Analysis) -> dict[str, float]:
+    """Measures named after what they count; all finite floats."""
+    sig, n = a.signals, len(a.signals)
+    words = max(1, a.doc.n_words)
+    credited = [i for i in range(n) if i not in a.discounted]
+    claims = [i for i in credited if sig[i].is_claim and not a.off_period[i]]
+    n_claims = max(1, len(claims))
+    point_sents = [i for i in claims if a.sentence_points[i]]
+    explaining = [i for i in claims if sig[i].explains and (a.sentence_points[i] or sig[i].focus)]
+    deep = [i for i in explaining if a.sentence_points[i] and (sig[i].evidence_items or len(sig[i].causal) >= 2)]
+    linking = [i for i in explaining if len({p[0] for p in a.sentence_points[i]}) >= 2
+               or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
+    narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
+    paras = body_paragraphs(a)
+    para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}
+    n_paras = max(1, len(paras))
+    focus = a.rubric.vocabulary.focus
+    rival = a.lex.name_keys.get(focus[1].lower()) if len(focus) > 1 else None
+    rival_paras = sum(1 for p in paras if any(
+        (rival in sig[i].focus) or any(pid.startswith("C") for pid in a.sentence_points[i]) for i in para_sents[p]
+    )) if rival else n_paras
+    why_paras = sum(1 for p in paras if any(i in explaining for i in para_sents[p]))
+
+    # evidence
+    used = [i for i in point_sents if i not in a.discounted]
+    items = sum(min(4, sig[i].evidence_items) for i in used)
+    precise = [i for i in used if sig[i].evidence_items >= 2 or sig[i].dates or sig[i].quotes or sig[i].historians]
+    quotes = sum(len(sig[i].quotes) for i in used)
+    historians = len(set().union(*[sig[i].historians for i in used])) if used else 0
+    dates = sum(sig[i].dates for i in used)
+
+    # range
+    themes = [t for t in a.rubric.themes if t.counts_for_range]
+    found = a.found
+    covered = [t for t in themes if any(p.id in found for p in t.points)]
+    sides = {p.side for t in a.rubric.themes for p in t.points if p.id in found}
+    balance = len({"stalin", "trotsky", "luck"} & sides)
+    n_points = sum(1 for t in themes for p in t.points if p.id in found)
+
+    # luck
+    luck_ids = [p.id for p in a.rubric.points if p.luck]
+    luck_found = [p for p in luck_ids if p in found]
+    luck_expl = [p for p in luck_found if any(sig[i].causal or sig[i].outcome for i in found[p].sentences)]
+    luck_sents = [i for i in credited if any(k.startswith(LUCK_WORDS) for k in sig[i].keys)
+                  and (sig[i].focus or a.sentence_points[i])]
+    luck_weighed = [i for i in luck_sents if sig[i].weighing or (sig[i].judgement and sig[i].causal)]
+
+    # judgement
+    weigh = [i for i in claims if sig[i].weighing and (sig[i].focus or a.sentence_points[i] or sig[i].outcome)]
+    reasoned = [i for i in weigh if sig[i].causal or a.sentence_points[i]]
+    last, first = (a.doc.paragraphs[-1], a.doc.paragraphs[0]) if a.doc.paragraphs else (None, None)
+    concl = [s.index for s in last.sentences] if last is not None else []
+    if len(a.doc.paragraphs) <= 1:
+        concl = concl[-3:]
+    has_conclusion = any(sig[i].conclusion_opener or sig[i].judgement for i in concl if i in credited)
+    early = len(a.doc.paragraphs) > 1 and any(s.index in weigh for s in first.sentences)
+    weigh_paras = len({a.doc.sentences[i].paragraph for i in reasoned})
+    counter = [i for i in claims if any(j in sig[i].judgement for j in COUNTER_WORDS)]
+
+    # communication
+    real_paras = [p for p in a.doc.paragraphs if p.n_words >= 12]
+    bullets = sum(1 for s in a.doc.sentences if s.bullet)
+    long_sents = [s for s in a.doc.sentences if len(s.tokens) >= 3]
+    mean_len = words / max(1, len(long_sents))
+    lowers = [t.lower for s in a.doc.sentences for t in s.tokens]
+    ttr = len(set(lowers[:400])) / max(1, min(400, len(lowers)))
+    mean_word = sum(len(w) for w in lowers) / max(1, len(lowers))
+
+    return {
+        "words_log": _log(words),
+        "claims_log": _log(len(claims)),
+        "point_share": a.words_in(point_sents) / words,
+        "off_share": a.words_in(i for i in range(n) if a.off_period[i]) / words,
+        "discounted_share": a.words_in(a.discounted) / words,
+        "why_para_share": why_paras / n_paras,
+        "rival_para_share": rival_paras / n_paras,
+        "points_found": float(len(found)),
+        "explain_density": len(explaining) / n_claims,
+        "deep_density": len(deep) / n_claims,
+        "linking_log": _log(len(linking)),
+        "narrative_share": len(narrative) / n_claims,
+        "evidence_items_log": _log(items),
+        "evidence_per_point": items / max(1, len(used)),
+        "precise_share": len(precise) / max(1, len(used)),
+        "quotes": float(min(3, quotes)),
+        "historians": float(min(3, historians)),
+        "dates_log": _log(dates),
+        "themes_share": len(covered) / max(1, len(themes)),
+        "balance": balance / 3,
+        "points_log": _log(n_points),
+        "luck_found": float(len(luck_found)),
+        "luck_explained": float(len(luck_expl)),
+        "luck_named": float(min(3, len(luck_sents))),
+        "luck_weighed": float(min(2, len(luck_weighed))),
+        "has_conclusion": float(has_conclusion),
+        "reasoned_weighing_log": _log(len(reasoned)),
+        "weighing_paras": float(min(4, weigh_paras)),
+        "early_judgement": float(early),
+        "counter_log": _log(len(counter)),
+        "paragraphs_ok": float(min(5, len(real_paras))) / 5,
+        "bullets": float(bullets >= 3),
+        "spelling_rate": 100 * len(a.spelling_errors) / words,
+        "mean_sentence_len": mean_len,
+        "chatty": float(min(3, sum(1 for s in sig if s.chatty))),
+        "type_token": ttr,
+        "mean_word_len": mean_word,
+    }

@@ -1,0 +1,184 @@
+"""Sentence-level signals of the writing moves a mark scheme rewards.
+
+Each detector here reads one sentence and says what it does: explains a cause,
+weighs factors, cites precise evidence, narrates, drifts off the question. The
+scorer turns these into criterion bands; every band then cites the sentences
+whose signals earned it.
+
+The word lists are the ordinary language of historical argument, not of one
+question, so they live in code; question-specific vocabulary (names, offices,
+events, the period) comes from the rubric through the lexicon.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon, Phrase, phrase_positions
+from .text import Sentence, stem
+
+# Causal connectives: a factor producing an effect.
+_CAUSAL = [
+    "because", "therefore", "as a result", "this meant", "which meant", "meant that", "so that", "allowed",
+    "enabled", "led to", "consequently", "thus", "hence", "which is why", "this is why", "that is why",
+    "in order to", "gave him", "gave stalin", "helped him", "helped stalin", "made it", "ensured", "caused",
+    "resulted in", "due to", "owing to", "thanks to", "the reason", "explains", "meaning that", "this gave",
+    "which gave", "which allowed", "this allowed", "let him", "let stalin", "made him", "made trotsky",
+    "made them", "so he", "so stalin", "so trotsky", "so his", "so the", "so they", "so when", "as a consequence",
+    "contributed", "played a part", "played a role", "undermined", "weakened", "strengthened", "isolated",
+    "cost him", "cost trotsky", "depended on", "relied on", "by doing so", "in turn", "which helped",
+    "this helped", "which hurt", "this hurt", "this was important because", "was significant because",
+    "responsible for", "drove", "pushed", "turned", "since he", "since stalin", "since trotsky", "since the",
+    "mainly because", "partly because", "only because", "largely because", "exploit", "used this", "used his",
+    "used the", "prevented", "stopped", "protected", "saved", "secured", "delivered", "won him", "left him",
+    "left trotsky", "forced", "blocked", "deprived", "cost", "gave", "meant", "rewarded", "paid off",
+    "so that", "with the result", "the effect", "effect of", "impact", "because of", "as a result of",
+    "this is important", "this was important", "this mattered", "mattered because", "why stalin", "why trotsky",
+    "explain", "reason why", "for this reason", "it follows", "which made", "this made", "so it", "so that",
+]
+# Words of weighing and judgement (credited only when reasons follow).
+_JUDGEMENT = [
+    "most important", "more important", "less important", "most significant", "more significant",
+    "decisive", "crucial", "key factor", "key reason", "main reason", "main factor", "primary", "fundamental",
+    "necessary", "sufficient", "on balance", "ultimately", "overall", "outweigh", "to a large extent",
+    "to some extent", "to a lesser extent", "above all", "central", "the real reason", "most of all",
+    "biggest reason", "biggest factor", "greatest", "mattered more", "mattered most", "matter more",
+    "more than", "rather than", "not enough", "on its own", "by itself", "in itself", "in combination",
+    "interlinked", "linked", "without", "would not have", "could not have", "would have", "however",
+    "although", "nevertheless", "whereas", "yet", "while", "but", "in conclusion", "to conclude",
+    "this essay will argue", "this essay argues", "i would argue", "it can be argued", "arguably",
+    "historians", "historian", "disagree", "debate", "some argue", "others argue", "weigh", "relative importance",
+]
+# Strong weighing phrases: ranking or conditional dependence between factors.
+_WEIGHING = [
+    "most important", "more important", "less important", "most significant", "more significant", "decisive",
+    "main reason", "key reason", "key factor", "main factor", "necessary", "sufficient", "on balance",
+    "outweigh", "to a large extent", "to some extent", "above all", "mattered more", "mattered most",
+    "not enough", "on its own", "by itself", "in itself", "would not have", "could not have", "without",
+    "the real reason", "more than", "crucial", "fundamental", "primary", "biggest reason", "greatest",
+    "relative importance", "only because", "not because", "less than", "rather than luck", "in combination",
+]
+_CONCLUSION_OPENERS = ["in conclusion", "to conclude", "overall", "in summary", "to sum up", "ultimately",
+                       "therefore", "in the end", "all in all", "on balance", "stalin rather than trotsky won",
+                       "so stalin", "in short"]
+_NARRATIVE_OPENERS = re.compile(
+    r"^(?:in|by|on|after|during|from|at the (?:start|end) of|early in|later in|the next year|then|next|"
+    r"afterwards|soon after|shortly after|finally|meanwhile|following)\b[^.]{0,40}?\b(1[89]\d\d|\d{1,2}(?:st|nd|rd|th)?\s+\w+|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|winter)\b"
+    r"|^(?:then|next|afterwards|after this|after that|soon after|finally|later)\b",
+    re.IGNORECASE,
+)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
+_QUOTE = re.compile(r"\"([^\"]{4,200})\"|'([A-Za-z][^']{8,200}[a-z.!?])'")
+_OUTCOME = ["win", "won", "rise", "rose", "power", "leader", "leadership", "defeat", "victori", "victory", "emerg",
+            "succeed", "success", "beat", "lost", "lose", "isol", "weak", "strength", "strong", "advantag",
+            "disadvantag", "control", "domin", "support", "vote", "majority", "remov", "expel", "outmanoeuvr",
+            "outvot", "threat", "danger", "fear", "trust", "popular", "credibl", "reput", "posit", "benefit",
+            "opportun", "chanc", "fail", "mistak", "error"]
+_FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for with from as and or but so because that which who whom whose this these those "
+    "was were is are be been being had has have did do does not no he she it they them his her its their him "
+    "would could should might must can will shall may there than then when while if into over after before".split()
+)
+_FIRST_PERSON_CHAT = re.compile(r"\b(i think|in my opinion|honestly|basically|i reckon|i believe)\b", re.I)
+
+
+def _compile(words: list[str]) -> list[Phrase]:
+    out = []
+    for w in words:
+        keys = tuple(stem(x) for x in re.findall(r"[a-z']+", w.lower()))
+        if keys:
+            out.append(Phrase(keys, w))
+    return out
+
+
+CAUSAL = _compile(_CAUSAL)
+JUDGEMENT = _compile(_JUDGEMENT)
+WEIGHING = _compile(_WEIGHING)
+CONCLUSION = _compile(_CONCLUSION_OPENERS)
+OUTCOME_STEMS = {stem(w) for w in _OUTCOME} | set(_OUTCOME)
+
+
+def _hits(keys: list[str], key_set: set[str], phrases: list[Phrase]) -> list[str]:
+    return [p.text for p in phrases if p.keys[0] in key_set and phrase_positions(keys, p) is not None]
+
+
+@dataclass
+class SentenceSignals:
+    index: int
+    keys: list[str]
+    causal: list[str] = field(default_factory=list)
+    judgement: list[str] = field(default_factory=list)
+    weighing: list[str] = field(default_factory=list)
+    outcome: bool = False  # talks about winning/losing/power
+    focus: set[str] = field(default_factory=set)  # which focus people are named (Stalin, Trotsky)
+    names: set[str] = field(default_factory=set)  # canonical keys of all names
+    historians: set[str] = field(default_factory=set)
+    years: list[int] = field(default_factory=list)
+    dates: int = 0  # month + year or day + month
+    numbers: int = 0  # figures other than years
+    quotes: list[str] = field(default_factory=list)
+    offices: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    topic: list[str] = field(default_factory=list)
+    off_topic: list[str] = field(default_factory=list)
+    narrative: bool = False  # opens like a chronicle ("In 1925 ...", "Then ...")
+    function_ratio: float = 0.0  # share of function words: low in lists and keyword salad
+    chatty: bool = False
+    conclusion_opener: bool = False
+
+    @property
+    def evidence_items(self) -> int:
+        return (len(self.offices) + len(self.events) + min(len(self.years), 2) + self.dates + self.numbers
+                + len(self.quotes) + len(self.historians))
+
+    @property
+    def is_claim(self) -> bool:
+        """A sentence that says something, not a list of terms."""
+        return len(self.keys) >= 5 and self.function_ratio >= 0.18
+
+    @property
+    def explains(self) -> bool:
+        """A causal link attached to the contest (who won or lost, and why)."""
+        return bool(self.causal) and (self.outcome or bool(self.focus)) and self.is_claim
+
+
+def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
+    key_set = set(keys)
+    lowers = sentence.lowers
+    sig = SentenceSignals(index=sentence.index, keys=keys)
+    sig.causal = _hits(keys, key_set, CAUSAL)
+    sig.judgement = _hits(keys, key_set, JUDGEMENT)
+    sig.weighing = _hits(keys, key_set, WEIGHING)
+    sig.outcome = bool(key_set & OUTCOME_STEMS)
+    sig.names = {k for k in keys if k in lex.canonical_names or k in lex.historian_keys}
+    sig.focus = key_set & lex.focus_keys
+    sig.historians = key_set & lex.historian_keys
+    for i, t in enumerate(sentence.tokens):
+        if t.is_number:
+            digits = re.sub(r"\D", "", t.text)
+            if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
+                sig.years.append(int(digits))
+                if i > 0 and lowers[i - 1] in _MONTHS:
+                    sig.dates += 1
+            elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
+                sig.dates += 1
+            elif len(digits) >= 3 or "," in t.text or "%" in sentence.text[t.end:t.end + 2] \
+                    or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
+                sig.numbers += 1
+            elif re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", t.lower) and i + 1 < len(lowers) and \
+                    lowers[i + 1] in ("congress", "conference", "party"):
+                sig.dates += 1
+    sig.quotes = [m.group(1) or m.group(2) for m in _QUOTE.finditer(sentence.text)]
+    sig.offices = _hits(keys, key_set, lex.office_phrases)
+    sig.events = _hits(keys, key_set, lex.event_phrases)
+    sig.topic = _hits(keys, key_set, lex.topic_phrases)
+    sig.off_topic = _hits(keys, key_set, lex.off_topic_phrases)
+    sig.narrative = bool(_NARRATIVE_OPENERS.match(sentence.text.lstrip("-*• ")))
+    sig.function_ratio = sum(1 for w in lowers if w in _FUNCTION_WORDS) / max(1, len(lowers))
+    sig.chatty = bool(_FIRST_PERSON_CHAT.search(sentence.text))
+    first = keys[:4]
+    sig.conclusion_opener = any(phrase_positions(first, p) == (0, len(p.keys)) or
+                                (phrase_positions(first, p) or (9, 9))[0] == 0 for p in CONCLUSION)
+    return sig
