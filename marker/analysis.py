@@ -31,6 +31,18 @@ class Analysis:
     def found(self) -> dict[str, PointFinding]:
         return {p.id: p for p in self.points if p.found}
 
+    def drop_discounted_points(self) -> None:
+        """Points earn credit only from sentences that are not discounted (repeats, lists, off-topic text)."""
+        for p in self.points:
+            p.hits = [h for h in p.hits if h.sentence not in self.discounted]
+            p.confidence = max((h.confidence for h in p.hits), default=0.0)
+            p.found = p.confidence >= FOUND_AT
+            if not p.found:
+                p.explicit = False
+        for i in self.discounted:
+            if i < len(self.sentence_points):
+                self.sentence_points[i] = set()
+
     def theme_points(self) -> dict[str, set[str]]:
         """Theme id -> ids of its points found."""
         out: dict[str, set[str]] = {}

@@ -2,14 +2,25 @@
 
 Every detector reads the :class:`~marker.analysis.Analysis`, may mark sentences
 as *discounted* (they earn no credit: a repeat, a list of names, off-topic
-text), and returns a :class:`Flag` when the sign is strong enough to tell a
-teacher. The scorer runs after the detectors, so credit follows meaning.
+text, words addressed to the marker), and returns a :class:`Flag` when the sign
+is strong enough to tell a teacher. Detectors run before scoring, and content
+points found only in discounted sentences are dropped, so credit follows
+meaning: repeated text earns credit once, a list of names earns nothing, and
+length alone cannot raise a mark.
+
+The detectors look at general properties of text (repeats, sentence-hood,
+word order, language, who the text addresses) rather than at known attack
+strings, so they hold for attacks not seen before.
 """
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .analysis import Analysis
+from .profile import essay_profile
+from .spelling import is_known
 
 
 @dataclass
@@ -19,6 +30,179 @@ class Flag:
     sentences: list[int] = field(default_factory=list)
 
 
+def _share(a: Analysis, idx) -> float:
+    return a.words_in(idx) / max(1, a.doc.n_words)
+
+
+# -- addressed to the marker ---------------------------------------------------
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,40}\b(rubric|instructions?|mark ?scheme|marking|criteria|previous|above)\b"
+    r"|\b(award|give|assign|grade|mark|score)\b[^.]{0,30}\b(full|top|maximum|max|highest|perfect)\s+(marks?|score|grade|level)"
+    r"|\b(award|give|assign)\b[^.]{0,30}\b(25|level\s*5|l5|an?\s+a\*?)\b"
+    r"|\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(marker|examiner|grader|teacher|ai|assistant|model|system)\b"
+    r"|\b(dear|attention)\s+(marker|examiner|grader|ai|assistant|model)\b"
+    r"|\b(as an ai|you are an? (ai|marker|grader|language model)|system prompt|prompt:|\bsystem:)"
+    r"|\bthis essay (deserves|should (get|receive|be given)|must (get|receive|be given))\b"
+    r"|\b\d{1,2}\s*/\s*25\b",
+    re.IGNORECASE,
+)
+
+
+def instructions_to_marker(a: Analysis) -> Flag | None:
+    hits = [s.index for s in a.doc.sentences if _INSTRUCTION.search(a.doc.normalised[s.start:s.end])]
+    if not hits:
+        return None
+    a.discounted.update(hits)
+    return Flag("instructions_to_marker", f"{len(hits)} sentence(s) speak to the marker instead of answering "
+                                          "the question (e.g. asking for marks); they earn no credit.", hits)
+
+
+# -- repetition -----------------------------------------------------------------
+def _shingles(keys: list[str], n: int = 3) -> set[tuple[str, ...]]:
+    return {tuple(keys[i:i + n]) for i in range(max(1, len(keys) - n + 1))}
+
+
+def repetition(a: Analysis) -> Flag | None:
+    """Sentences that repeat an earlier one (exactly or nearly) earn credit once."""
+    seen: list[set] = []
+    repeats = []
+    index: dict[tuple, list[int]] = {}
+    for i, keys in enumerate(a.keys):
+        sh = _shingles(keys)
+        if len(keys) >= 5:
+            cands = Counter(j for g in sh for j in index.get(g, ()))
+            for j, shared in cands.most_common(3):
+                if shared / max(1, min(len(sh), len(seen[j]))) >= 0.7:
+                    repeats.append(i)
+                    break
+        seen.append(sh)
+        if i not in repeats:
+            for g in sh:
+                index.setdefault(g, []).append(i)
+    if not repeats:
+        return None
+    a.discounted.update(repeats)
+    share = _share(a, repeats)
+    if share < 0.08 and len(repeats) < 3:
+        return None
+    return Flag("repetition", f"{len(repeats)} sentence(s) ({round(100 * share)}% of the words) repeat earlier "
+                              "text; repeated text is credited once.", repeats)
+
+
+# -- lists of names and terms ----------------------------------------------------
+def _term_count(a: Analysis, i: int) -> int:
+    sig = a.signals[i]
+    return len(sig.names) + len(sig.offices) + len(sig.events) + len(sig.historians)
+
+
+def keyword_stuffing(a: Analysis) -> Flag | None:
+    """Names and terms strung together without sentences that use them."""
+    lists = []
+    for i, sig in enumerate(a.signals):
+        terms = _term_count(a, i)
+        n = len(sig.keys)
+        commas = a.doc.sentences[i].text.count(",")
+        if terms >= 3 and (not sig.is_claim or (commas >= 3 and sig.function_ratio < 0.25)
+                           or terms / max(1, n) > 0.4):
+            lists.append(i)
+        elif n >= 4 and sig.function_ratio < 0.1 and terms >= 2:
+            lists.append(i)
+    if not lists:
+        return None
+    a.discounted.update(lists)
+    share = _share(a, lists)
+    if share < 0.05 and len(lists) < 2:
+        return None
+    return Flag("keyword_stuffing", f"{len(lists)} passage(s) ({round(100 * share)}% of the words) list names or "
+                                    "terms without using them in an argument; lists earn no credit.", lists)
+
+
+# -- not prose ---------------------------------------------------------------------
+_DET = {"the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "my", "our", "your"}
+_PREP = {"of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "over", "after", "before", "during"}
+_AUX = {"was", "were", "is", "are", "had", "has", "have", "did", "does", "would", "could", "should"}
+_CONJ = {"and", "or", "but", "because", "so", "that", "which"}
+_PRON = {"he", "she", "it", "they", "we", "i", "you"}
+_BAD_NEXT = {**{w: _DET | _PREP | _AUX | _CONJ | _PRON for w in _DET},
+             **{w: _PREP | _AUX | _CONJ for w in _PREP}, **{w: _DET | _PRON for w in _PRON},
+             **{w: _CONJ for w in _CONJ}}
+
+
+def gibberish(a: Analysis) -> Flag | None:
+    """Made-up words, or real words in an order no English sentence has."""
+    words = [t.lower for s in a.doc.sentences for t in s.tokens if t.lower.isalpha()]
+    if len(words) < 20:
+        return None
+    name_ok = a.lex.allowed_words
+    unknown = sum(1 for w in words if w not in name_ok and not is_known(w)) / len(words)
+    pairs = [(x, y) for x, y in zip(words, words[1:]) if x in _BAD_NEXT]
+    bad = sum(1 for x, y in pairs if y in _BAD_NEXT[x]) / max(1, len(pairs))
+    if unknown > 0.45 and not _foreign(words):
+        a.discounted.update(range(len(a.doc.sentences)))
+        return Flag("gibberish", f"{round(100 * unknown)}% of the words are not English words.")
+    if bad > 0.2 and len(pairs) >= 10:
+        a.discounted.update(range(len(a.doc.sentences)))
+        return Flag("gibberish", f"The words do not form sentences ({round(100 * bad)}% of word pairs are in an "
+                                 "impossible order).")
+    return None
+
+
+_FOREIGN = {
+    "french": {"le", "la", "les", "des", "est", "une", "et", "du", "que", "qui", "pour", "dans", "pas", "sur", "au"},
+    "german": {"der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "dem", "zu", "war", "auf"},
+    "spanish": {"el", "los", "las", "que", "y", "en", "del", "por", "una", "con", "para", "es", "fue", "su"},
+    "russian": set("и в не на что он как по был это".split()),
+}
+_ENGLISH = {"the", "and", "of", "to", "was", "in", "that", "he", "his", "it", "is", "for", "with", "as", "had"}
+
+
+def _foreign(words: list[str]) -> str | None:
+    counts = Counter(words)
+    en = sum(counts[w] for w in _ENGLISH) / len(words)
+    best = max(_FOREIGN, key=lambda lang: sum(counts[w] for w in _FOREIGN[lang]))
+    other = sum(counts[w] for w in _FOREIGN[best]) / len(words)
+    return best if other > 0.08 and other > 2 * en else None
+
+
+def non_english(a: Analysis) -> Flag | None:
+    words = [t.lower for s in a.doc.sentences for t in s.tokens if t.lower.isalpha()]
+    if len(words) < 15:
+        return None
+    lang = _foreign(words)
+    cyrillic = sum(1 for w in words if any("\u0400" <= ch <= "\u04ff" for ch in w)) / len(words)
+    if lang or cyrillic > 0.3:
+        a.discounted.update(range(len(a.doc.sentences)))
+        return Flag("non_english", f"The essay is written in {('Russian' if cyrillic > 0.3 else lang.title())}, "
+                                   "not English; it cannot be marked against this rubric.")
+    return None
+
+
+# -- the question, restated ------------------------------------------------------
+def restatement(a: Analysis) -> Flag | None:
+    q_keys = set(a.lex.keys(_question_sentence(a)))
+    generic = {"why", "reason", "mani", "factor", "import", "this", "essay", "will", "look", "question", "discuss",
+               "explain", "becaus", "the", "a", "an", "of", "to", "and", "in", "as", "by", "was", "did", "he", "it"}
+    restating = []
+    for i, keys in enumerate(a.keys):
+        content = [k for k in keys if k not in generic]
+        if content and sum(k in q_keys for k in content) / len(content) >= 0.6 and not a.sentence_points[i]:
+            restating.append(i)
+    n = len(a.keys)
+    if n and len(restating) / n >= 0.5 and len(a.found) <= 2:
+        a.discounted.update(restating)
+        return Flag("restatement", f"{len(restating)} of {n} sentences restate the question without answering it.",
+                    restating)
+    return None
+
+
+def _question_sentence(a: Analysis):
+    from .text import analyse
+
+    doc = analyse(a.rubric.question)
+    return doc.sentences[0] if doc.sentences else a.doc.sentences[0]
+
+
+# -- topic and form ----------------------------------------------------------------
 def too_short(a: Analysis) -> Flag | None:
     words = a.doc.n_words
     if words < a.rubric.min_words:
@@ -28,26 +212,37 @@ def too_short(a: Analysis) -> Flag | None:
 
 
 def off_topic(a: Analysis) -> Flag | None:
-    """Mostly about something else: little content-point text, or much out-of-period material."""
+    """About something else: few of the question's points, and little about the contest itself."""
     n = len(a.signals)
     if n == 0:
         return None
     words = max(1, a.doc.n_words)
-    point_words = a.words_in(i for i in range(n) if a.sentence_points[i])
+    point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
     focus = a.rubric.vocabulary.focus
     rival = a.lex.name_keys.get(focus[-1].lower()) if focus else None
     # Sentences about the contest itself: the rival (or both focus people) with its outcome, or a content point.
-    contest = sum(1 for i, s in enumerate(a.signals) if a.sentence_points[i]
-                  or (s.outcome and (rival in s.focus or len(s.focus) >= 2)))
-    if len(a.found) <= 2 and point_words / words < 0.25 and (
+    contest = sum(1 for i, s in enumerate(a.signals) if i not in a.discounted and (
+        a.sentence_points[i] or (s.outcome and (rival in s.focus or len(s.focus) >= 2))))
+    found = {p for p in a.found if any(h.sentence not in a.discounted for h in a.found[p].hits)}
+    if len(found) <= 2 and point_words / words < 0.25 and (
             contest < 2 or (contest < 0.15 * n and off_words / words > 0.3)):
         off = [i for i in range(n) if a.off_period[i] or not a.relevant[i]]
-        a.discounted.update(off)
+        a.discounted.update(range(n))
         return Flag("off_topic", "The essay answers a different question: "
-                                 f"only {len(a.found)} of the question's points appear, and "
+                                 f"only {len(found)} of the question's points appear, and "
                                  f"{round(100 * off_words / words)}% of it is about other topics or periods.",
                     off[:5])
+    return None
+
+
+def narrative_only(a: Analysis) -> Flag | None:
+    prof = essay_profile(a)
+    if a.doc.n_words >= 150 and prof["explain_density"] < 0.15 and (
+            prof["narrative_share"] >= 0.2 or prof["why_para_share"] < 0.35) and len(a.found) >= 3:
+        narr = [i for i, s in enumerate(a.signals) if s.narrative][:5]
+        return Flag("narrative_only", "The essay tells the story of events but hardly explains why they made "
+                                      "Stalin the leader rather than Trotsky.", narr)
     return None
 
 
@@ -58,7 +253,9 @@ def no_paragraphs(a: Analysis) -> Flag | None:
     return None
 
 
-DETECTORS = [too_short, off_topic, no_paragraphs]
+# Order matters: text that earns no credit is set aside before topic and form are judged.
+DETECTORS = [instructions_to_marker, non_english, gibberish, repetition, keyword_stuffing, restatement,
+             off_topic, too_short, narrative_only, no_paragraphs]
 
 
 def detect_flags(a: Analysis) -> list[Flag]:
@@ -67,4 +264,6 @@ def detect_flags(a: Analysis) -> list[Flag]:
         flag = detector(a)
         if flag is not None:
             out.append(flag)
+        if a.discounted:
+            a.drop_discounted_points()
     return out

@@ -57,6 +57,11 @@ class Lexicon:
     topic_phrases: list[Phrase]
     off_topic_phrases: list[Phrase]
     point_cues: dict[str, list[Cue]] = field(default_factory=dict)
+    cue_index: CueIndex | None = None
+    office_index: PhraseIndex | None = None
+    event_index: PhraseIndex | None = None
+    topic_index: PhraseIndex | None = None
+    off_topic_index: PhraseIndex | None = None
     explicit_phrases: dict[str, list[Phrase]] = field(default_factory=dict)
     allowed_words: set[str] = field(default_factory=set)  # lower-cased words the spell checker must accept
     _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
@@ -109,6 +114,43 @@ def phrase_positions(keys: list[str], phrase: Phrase) -> tuple[int, int] | None:
         if ok:
             return i, j + 1
     return None
+
+
+class PhraseIndex:
+    """Phrases indexed by their first key, so a sentence is checked only against phrases that can start in it."""
+
+    def __init__(self, phrases: list[Phrase]):
+        self.by_first: dict[str, list[Phrase]] = {}
+        for p in phrases:
+            self.by_first.setdefault(p.keys[0], []).append(p)
+
+    def hits(self, keys: list[str], key_set: set[str]) -> list[str]:
+        out = []
+        for k in sorted(key_set & self.by_first.keys()):
+            for p in self.by_first[k]:
+                if phrase_positions(keys, p) is not None:
+                    out.append(p.text)
+        return out
+
+
+class CueIndex:
+    """Cues indexed by the first keys of their first part's alternatives."""
+
+    def __init__(self, cues: dict[str, list[Cue]]):
+        self.by_first: dict[str, list[tuple[str, Cue]]] = {}
+        for pid, cs in cues.items():
+            for c in cs:
+                for k in {alt.keys[0] for alt in c.parts[0]}:
+                    self.by_first.setdefault(k, []).append((pid, c))
+
+    def matches(self, keys: list[str], key_set: set[str]) -> dict[str, str]:
+        """point id -> text of the first cue matching this sentence."""
+        out: dict[str, str] = {}
+        for k in sorted(key_set & self.by_first.keys()):
+            for pid, cue in self.by_first[k]:
+                if pid not in out and cue_positions(keys, key_set, cue) is not None:
+                    out[pid] = cue.text
+        return out
 
 
 def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:
@@ -180,6 +222,11 @@ def _build(rubric: Rubric) -> Lexicon:
     for p in rubric.points:
         lex.point_cues[p.id] = [c for c in (_cue(t, name_keys) for t in p.cues) if c is not None]
         lex.explicit_phrases[p.id] = _phrases(p.explicit_terms, name_keys)
+    lex.cue_index = CueIndex(lex.point_cues)
+    lex.office_index = PhraseIndex(lex.office_phrases)
+    lex.event_index = PhraseIndex(lex.event_phrases)
+    lex.topic_index = PhraseIndex(lex.topic_phrases)
+    lex.off_topic_index = PhraseIndex(lex.off_topic_phrases)
     allowed = set(name_keys)
     for t in [*voc.terms, *voc.names, *voc.historians, *voc.offices, *voc.events]:
         allowed.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", t))

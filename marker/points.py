@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lexicon import Lexicon, cue_positions, phrase_positions
+from .lexicon import Lexicon, phrase_positions
 from .rubric import Rubric
 from .signals import SentenceSignals
 from .text import Document, Sentence
@@ -101,12 +101,9 @@ def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSi
 
     # 1. cue matches
     cue_hit: dict[tuple[str, int], str] = {}
-    for p in points:
-        for s_i, (k, ks) in enumerate(zip(keys, key_sets)):
-            for cue in lex.point_cues[p.id]:
-                if cue_positions(k, ks, cue) is not None:
-                    cue_hit[(p.id, s_i)] = cue.text
-                    break
+    for s_i, (k, ks) in enumerate(zip(keys, key_sets)):
+        for pid, text in lex.cue_index.matches(k, ks).items():
+            cue_hit[(pid, s_i)] = text
 
     # 2. similarity to the rubric's paraphrases and examples (sentences and their clauses)
     sims = np.zeros((len(doc.sentences), len(points)), dtype=np.float32)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon, Phrase, phrase_positions
+from .lexicon import Lexicon, Phrase, PhraseIndex, phrase_positions
 from .text import Sentence, stem
 
 # Causal connectives: a factor producing an effect.
@@ -93,15 +93,11 @@ def _compile(words: list[str]) -> list[Phrase]:
     return out
 
 
-CAUSAL = _compile(_CAUSAL)
-JUDGEMENT = _compile(_JUDGEMENT)
-WEIGHING = _compile(_WEIGHING)
+CAUSAL = PhraseIndex(_compile(_CAUSAL))
+JUDGEMENT = PhraseIndex(_compile(_JUDGEMENT))
+WEIGHING = PhraseIndex(_compile(_WEIGHING))
 CONCLUSION = _compile(_CONCLUSION_OPENERS)
 OUTCOME_STEMS = {stem(w) for w in _OUTCOME} | set(_OUTCOME)
-
-
-def _hits(keys: list[str], key_set: set[str], phrases: list[Phrase]) -> list[str]:
-    return [p.text for p in phrases if p.keys[0] in key_set and phrase_positions(keys, p) is not None]
 
 
 @dataclass
@@ -148,9 +144,9 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     key_set = set(keys)
     lowers = sentence.lowers
     sig = SentenceSignals(index=sentence.index, keys=keys)
-    sig.causal = _hits(keys, key_set, CAUSAL)
-    sig.judgement = _hits(keys, key_set, JUDGEMENT)
-    sig.weighing = _hits(keys, key_set, WEIGHING)
+    sig.causal = CAUSAL.hits(keys, key_set)
+    sig.judgement = JUDGEMENT.hits(keys, key_set)
+    sig.weighing = WEIGHING.hits(keys, key_set)
     sig.outcome = bool(key_set & OUTCOME_STEMS)
     sig.names = {k for k in keys if k in lex.canonical_names or k in lex.historian_keys}
     sig.focus = key_set & lex.focus_keys
@@ -171,10 +167,10 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
                     lowers[i + 1] in ("congress", "conference", "party"):
                 sig.dates += 1
     sig.quotes = [m.group(1) or m.group(2) for m in _QUOTE.finditer(sentence.text)]
-    sig.offices = _hits(keys, key_set, lex.office_phrases)
-    sig.events = _hits(keys, key_set, lex.event_phrases)
-    sig.topic = _hits(keys, key_set, lex.topic_phrases)
-    sig.off_topic = _hits(keys, key_set, lex.off_topic_phrases)
+    sig.offices = lex.office_index.hits(keys, key_set)
+    sig.events = lex.event_index.hits(keys, key_set)
+    sig.topic = lex.topic_index.hits(keys, key_set)
+    sig.off_topic = lex.off_topic_index.hits(keys, key_set)
     sig.narrative = bool(_NARRATIVE_OPENERS.match(sentence.text.lstrip("-*• ")))
     sig.function_ratio = sum(1 for w in lowers if w in _FUNCTION_WORDS) / max(1, len(lowers))
     sig.chatty = bool(_FIRST_PERSON_CHAT.search(sentence.text))

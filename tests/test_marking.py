@@ -1,0 +1,132 @@
+"""The marking engine as a teacher meets it: points found despite paraphrase and misspelling,
+points not claimed when absent, explained bands, honest feedback, deterministic results."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+import marker
+from marker.analysis import analyse_essay
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = (ROOT / "samples" / "sample_essay.txt").read_text(encoding="utf-8")
+PROBES = yaml.safe_load((Path(__file__).parent / "data" / "point_probes.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return marker.load_rubric("stalin_trotsky_1929")
+
+
+def found(text, rubric):
+    return set(analyse_essay(text, rubric).found)
+
+
+def test_paraphrased_point_is_found(rubric):
+    # No "Testament", no "suppressed": the idea alone.
+    assert "B1" in found("Lenin's last letter criticising Stalin was kept quiet by the party leaders, "
+                         "so Stalin kept his job.", rubric)
+    assert "A1" in found("Local bosses knew they owed their positions to Stalin, so they voted the way he wanted.",
+                         rubric)
+
+
+def test_misspelt_names_are_recognised(rubric):
+    assert "B3" in found("Trotksy missed Lenin's funural because he was told the wrong date.", rubric)
+    assert "B5" in found("Zinovyev and Kamanev underestimated Stalin and thought he was harmless.", rubric)
+    assert "D2" in found("Stalin then allied with Bukarin and the Right to beat the Left.", rubric)
+
+
+def test_points_not_claimed_when_absent(rubric):
+    for text in ["Stalin was born in Georgia in 1878 and trained to be a priest.",
+                 "In the 1930s millions died in the famine and the purges.",
+                 "The weather in Moscow is very cold in winter."]:
+        assert found(text, rubric) == set(), text
+
+
+def test_list_of_terms_is_not_a_point(rubric):
+    assert found("Nomenklatura, Lenin Enrolment, troika, Bukharin, Deutscher, Testament.", rubric) == set()
+
+
+def test_probe_sentences_precision_and_recall(rubric):
+    """Fresh sentences written for this test (not in any corpus or the rubric)."""
+    tp = fp = fn = 0
+    for probe in PROBES:
+        got, expected = found(probe["text"], rubric), set(probe["points"])
+        tp, fp, fn = tp + len(got & expected), fp + len(got - expected), fn + len(expected - got)
+    assert tp / (tp + fp) >= 0.8 and tp / (tp + fn) >= 0.8, (tp, fp, fn)
+
+
+def test_every_band_cites_sentences_from_the_essay(rubric):
+    r = marker.mark(SAMPLE, rubric, essay="sample_essay.txt")
+    assert 0 <= r.mark <= 25 and r.level == rubric.level_for_mark(r.mark)
+    for c in r.criteria:
+        if c.band > 0 and c.id != "communication":
+            assert c.evidence, f"{c.id} band {c.band} cites nothing"
+        for span in c.evidence:
+            assert SAMPLE[span.start:span.end] == span.text
+        assert c.reasons
+    for p in r.points:
+        for start, end in p.spans:
+            assert 0 <= start < end <= len(SAMPLE)
+
+
+def test_strong_sample_outscores_weak_answer(rubric):
+    weak = ("Stalin became leader because he was clever and Trotsky was not. Stalin was a bad man and "
+            "Trotsky should have won. That is why Stalin won.") * 3
+    strong = marker.mark(SAMPLE, rubric)
+    poor = marker.mark(weak, rubric)
+    assert strong.level >= 4 and poor.level <= 2, (strong.mark, poor.mark)
+
+
+def test_feedback_never_says_a_covered_point_is_missing(rubric):
+    r = marker.mark(SAMPLE, rubric)
+    found_ids = {p.id for p in r.points if p.found}
+    for item in r.feedback_items:
+        if item["kind"] == "target" and item["point"]:
+            assert item["point"] not in found_ids
+
+
+def test_missing_luck_gives_a_target_about_luck(rubric):
+    no_luck = "\n\n".join(p for p in SAMPLE.split("\n\n") if "fortunate" not in p and "luck" not in p.lower())
+    r = marker.mark(no_luck, rubric)
+    targets = [i for i in r.feedback_items if i["kind"] == "target"]
+    assert any(i["criterion"] == "luck" for i in targets), targets
+
+
+def test_narrated_paragraph_gets_a_target_on_explaining(rubric):
+    story = ("Stalin and Trotsky.\n\n"
+             "In 1922 Stalin became General Secretary. In 1923 Lenin wrote his Testament. In January 1924 Lenin "
+             "died. In May 1924 the Testament was read to the Central Committee. In 1925 Trotsky lost his post as "
+             "Commissar for War.\n\nIn 1926 Zinoviev and Kamenev joined Trotsky in the United Opposition. In 1927 "
+             "Trotsky was expelled from the party. In 1929 Trotsky was deported from the USSR.")
+    r = marker.mark(story, rubric)
+    assert any(i["criterion"] == "analysis" and "tells what happened" in i["text"] for i in r.feedback_items)
+    assert r.criterion("analysis").band <= 2
+
+
+def test_same_essay_same_result(rubric):
+    a = marker.mark(SAMPLE, rubric, essay="x").to_dict()
+    b = marker.mark(SAMPLE, rubric, essay="x").to_dict()
+    assert a == b
+
+
+def test_result_round_trips_through_json(rubric):
+    r = marker.mark(SAMPLE, rubric, essay="x")
+    assert marker.MarkResult.from_dict(r.to_dict()).to_dict() == r.to_dict()
+
+
+def test_mark_many_keeps_order_and_reports_copies(rubric):
+    other = SAMPLE.replace("Stalin", "Stalin").replace("In conclusion", "To conclude")
+    batch = marker.mark_many([("a.txt", SAMPLE), ("b.txt", "Trotsky was arrogant. " * 30), ("c.txt", other)],
+                             rubric)
+    assert [r.essay for r in batch.results] == ["a.txt", "b.txt", "c.txt"]
+    pair = batch.similar_pairs[0]
+    assert {pair["a"], pair["b"]} == {"a.txt", "c.txt"} and pair["overlap"] > 0.8
+    assert batch.results[0].similar_to[0]["essay"] == "c.txt"
+
+
+def test_mark_many_parallel_matches_serial(rubric):
+    essays = [(f"e{i}.txt", SAMPLE.replace("1922", str(1900 + i))) for i in range(6)]
+    serial = marker.mark_many(essays, rubric, processes=1)
+    parallel = marker.mark_many(essays, rubric, processes=2)
+    assert [r.to_dict() for r in serial.results] == [r.to_dict() for r in parallel.results]
