@@ -152,6 +152,21 @@ class CueIndex:
                     out[pid] = cue.text
         return out
 
+    def partial_matches(self, keys: list[str], key_set: set[str]) -> set[str]:
+        """Points with a multi-part cue of which every part but one matches (weak evidence)."""
+        out: set[str] = set()
+        for k in sorted(key_set & self.by_first.keys()):
+            for pid, cue in self.by_first[k]:
+                if pid in out or len(cue.parts) < 3:
+                    continue
+                if sum(_part_present(keys, key_set, part) for part in cue.parts) == len(cue.parts) - 1:
+                    out.add(pid)
+        return out
+
+
+def _part_present(keys: list[str], key_set: set[str], part: tuple[Phrase, ...]) -> bool:
+    return any(all(k in key_set for k in ph.keys) and phrase_positions(keys, ph) is not None for ph in part)
+
 
 def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:
     """Token ranges matching every part of ``cue``, or None if some part is absent."""

@@ -81,6 +81,9 @@ _FUNCTION_WORDS = frozenset(
     "was were is are be been being had has have did do does not no he she it they them his her its their him "
     "would could should might must can will shall may there than then when while if into over after before".split()
 )
+FUNCTION_KEYS = frozenset(stem(w) for w in _FUNCTION_WORDS) | _FUNCTION_WORDS | frozenset(
+    "also very much more most later even still just only made make get got one two lot alot thing things people "
+    "important reason reasons becaus therefor howev".split())
 _FIRST_PERSON_CHAT = re.compile(r"\b(i think|in my opinion|honestly|basically|i reckon|i believe)\b", re.I)
 
 

@@ -40,10 +40,36 @@ def profiles(corpora: list[Path], rubric) -> list[tuple[dict, dict, bool]]:
     return out
 
 
-def fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, Ridge]:
+def fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, Ridge, float]:
+    """Standardise, fit a ridge, and measure how much the ridge shrank the spread of the bands:
+    ``stretch`` restores it, so strong essays are not pulled down to the middle (nor weak ones up)."""
     mu, sd = X.mean(0), X.std(0)
     sd[sd == 0] = 1.0
-    return mu, sd, Ridge(alpha=ALPHA).fit((X - mu) / sd, y)
+    reg = Ridge(alpha=ALPHA).fit((X - mu) / sd, y)
+    spread = reg.predict((X - mu) / sd).std()
+    stretch = float(np.clip(y.std() / spread, 1.0, 1.6)) if spread > 0 else 1.0
+    return mu, sd, reg, stretch
+
+
+def predict(mu, sd, reg, stretch, x: np.ndarray) -> float:
+    p = float(reg.predict(((x - mu) / sd)[None])[0])
+    return reg.intercept_ + (p - reg.intercept_) * stretch
+
+
+def report_loo_marks(rows, loo_scores, rubric) -> None:
+    """Marks from the left-out essays' band scores, through the same level fit the engine uses."""
+    from marker.score import fit_level
+
+    gold, pred, gl, pl = [], [], [], []
+    for (row, _, off), scores in zip(rows, loo_scores):
+        bands = {c: int(np.floor(v + 0.5)) for c, v in scores.items()}
+        f = fit_level(rubric, scores, bands)
+        mark, level = (0, 0) if off else (f.mark, f.level)
+        gold.append(row["mark"]), pred.append(mark), gl.append(row["level"]), pl.append(level)
+    gold, pred, gl, pl = map(np.array, (gold, pred, gl, pl))
+    print(f"leave-one-out marks: QWK {cohen_kappa_score(gold, pred, weights='quadratic'):.3f}, "
+          f"MAE {np.abs(gold - pred).mean():.2f}, level exact {100 * np.mean(gl == pl):.1f}%, "
+          f"adjacent {100 * np.mean(np.abs(gl - pl) <= 1):.1f}%")
 
 
 def main(argv: list[str]) -> int:
@@ -51,6 +77,7 @@ def main(argv: list[str]) -> int:
     rubric = load_rubric("stalin_trotsky_1929")
     rows = profiles(corpora, rubric)
     model = {"fitted_on": [str(c) for c in corpora], "n": len(rows), "alpha": ALPHA, "criteria": {}}
+    loo_scores: list[dict[str, float]] = [{} for _ in rows]
     print(f"{len(rows)} essays; leave-one-out QWK per criterion:")
     for cid, feats in FEATURES.items():
         X = np.array([[r[1][f] for f in feats] for r in rows])
@@ -60,15 +87,18 @@ def main(argv: list[str]) -> int:
         for i in range(len(rows)):
             m = use.copy()
             m[i] = False
-            mu, sd, reg = fit(X[m], y[m])
-            p = 0.0 if (not use[i]) else reg.predict(((X[i] - mu) / sd)[None])[0]
-            preds.append(int(np.clip(np.floor(p + 0.5), 0, 4)))
-        q = cohen_kappa_score(y.astype(int), preds, weights="quadratic")
-        mu, sd, reg = fit(X[use], y[use])
+            p = 0.0 if (not use[i]) else predict(*fit(X[m], y[m]), X[i])
+            preds.append(float(np.clip(p, 0, 4)))
+            loo_scores[i][cid] = preds[-1]
+        q = cohen_kappa_score(y.astype(int), [int(np.floor(p + 0.5)) for p in preds], weights="quadratic")
+        mu, sd, reg, stretch = fit(X[use], y[use])
+        # Stretching about the intercept: fold the stretch into the weights.
         model["criteria"][cid] = {"features": feats, "mean": mu.round(6).tolist(), "scale": sd.round(6).tolist(),
-                                  "coef": reg.coef_.round(6).tolist(), "intercept": round(float(reg.intercept_), 6),
+                                  "coef": (reg.coef_ * stretch).round(6).tolist(),
+                                  "intercept": round(float(reg.intercept_), 6), "stretch": round(stretch, 3),
                                   "loo_qwk": round(float(q), 3)}
         print(f"  {cid:14} {q:.3f}")
+    report_loo_marks(rows, loo_scores, rubric)
     DEFAULT_MODEL.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {DEFAULT_MODEL}")
     return 0

@@ -1,0 +1,82 @@
+"""Throughput, memory and start-up of the marker.
+
+    python benchmarks/throughput.py [CORPUS_DIR] [--big 10000] [--processes N]
+
+Prints, for a 30-essay class set and for ``--big`` essays (resampled from the
+labelled corpus, read from CORPUS_DIR, default ../shared/corpus; the essays are
+never copied into the repository):
+  * essays per second for marking, per process and in all;
+  * the time just to tokenise the same text (the floor any marker pays);
+  * peak memory (resident set of this process and of its worker processes);
+and the start-up time of a fresh process (imports, rubric, embedding model, first essay).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def startup_seconds() -> float:
+    code = ("import time; t=time.perf_counter(); import marker; r=marker.load_rubric(); "
+            "marker.mark('Stalin was General Secretary, so he controlled appointments and won.', r); "
+            "print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(out.stdout.strip())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--big", type=int, default=10_000)
+    ap.add_argument("--processes", type=int, default=None)
+    args = ap.parse_args()
+    files = sorted(Path(args.corpus).glob("*/*.txt"))
+    if not files:
+        print(f"no essays under {args.corpus}; skipping")
+        return 0
+    texts = [f.read_text(encoding="utf-8") for f in files]
+
+    print(f"start-up (fresh process: imports, rubric, model, first essay): {startup_seconds():.2f} s")
+
+    import marker
+    from marker.text import analyse
+
+    rubric = marker.load_rubric()
+    marker.mark(texts[0], rubric)  # warm caches (model, rubric embeddings)
+    rng = random.Random(0)
+    for n in (30, args.big):
+        batch = [(f"e{i}.txt", rng.choice(texts)) for i in range(n)]
+        words = sum(len(t.split()) for _, t in batch)
+        t0 = time.perf_counter()
+        for _, t in batch:
+            analyse(t)
+        tok = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        serial = marker.mark_many(batch[: min(n, 300)], rubric, processes=1)
+        per_proc = len(serial.results) / (time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        res = marker.mark_many(batch, rubric, processes=args.processes)
+        wall = time.perf_counter() - t0
+        assert len(res.results) == n
+        print(f"{n:>6} essays ({words / n:.0f} words on average): {n / wall:7.1f} essays/s in all "
+              f"({wall:.2f} s), {per_proc:6.1f} essays/s per process; tokenising alone {n / tok:7.1f} essays/s")
+        del res, serial
+    print(f"peak memory: this process {_rss_mb(resource.RUSAGE_SELF):.0f} MB, "
+          f"largest worker {_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Offline sentence embeddings for semantic similarity (student sentence vs rubric example).
+
+The model is a static model2vec table distilled once from all-MiniLM-L6-v2 (Apache-2.0) and
+shipped inside the package at ``marker/data/embeddings/minilm-distilled/`` (see that folder's
+README.md and ``scripts/build_embeddings.py``). At run time only ``model2vec.StaticModel`` is
+used: no torch, no transformers, and nothing is ever fetched from a model hub.
+
+Usage::
+
+    from marker.embed import get_encoder
+
+    enc = get_encoder()                       # loaded once, then cached
+    enc.encode(["Lenin's Testament was suppressed"])          # (1, enc.dim) float32, unit rows
+    enc.similarity(student_sentences, rubric_examples)        # (len(a), len(b)) cosine matrix
+
+A text with no known token (e.g. ``""``) encodes to a zero row, whose cosine with anything is 0.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).parent / "data" / "embeddings" / "minilm-distilled"
+BUILD_SCRIPT = "scripts/build_embeddings.py"
+_REQUIRED_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+__all__ = ["MODEL_DIR", "EmbeddingModelMissingError", "SentenceEncoder", "get_encoder"]
+
+
+class EmbeddingModelMissingError(FileNotFoundError):
+    """The shipped embedding model folder (or one of its files) is absent."""
+
+
+class SentenceEncoder:
+    """Encodes sentences into L2-normalised float32 vectors with a local static model."""
+
+    def __init__(self, model_dir: str | os.PathLike[str] = MODEL_DIR) -> None:
+        model_dir = Path(model_dir)
+        missing = [name for name in _REQUIRED_FILES if not (model_dir / name).is_file()]
+        if missing:
+            # Check before model2vec sees the path: for a path that does not exist it would
+            # treat it as a hub id and try to download it.
+            raise EmbeddingModelMissingError(
+                f"sentence-embedding model not found at {model_dir} (missing: {', '.join(missing)}). "
+                f"Build it with {BUILD_SCRIPT} (its docstring gives the exact commands)."
+            )
+        # Offline only, and before model2vec / huggingface_hub are imported.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        from model2vec import StaticModel
+
+        model = StaticModel.from_pretrained(model_dir, force_download=False)
+        # The table is stored as int8 or float16 to keep the package small; widen it once so that
+        # token averaging and normalisation happen in float32. (A global int8 scale does not
+        # change cosines.) Done here rather than with from_pretrained(quantize_to=...), which
+        # would build the model twice.
+        if model.embedding.dtype != np.float32:
+            model.embedding = np.ascontiguousarray(model.embedding, dtype=np.float32)
+        self._model = model
+        self.model_dir = model_dir
+
+    @property
+    def dim(self) -> int:
+        """Length of each embedding vector."""
+        return int(self._model.dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` -> float32 array of shape ``(len(texts), dim)`` with unit-norm rows.
+
+        Deterministic. Empty input gives shape ``(0, dim)``. A text with no known token gives a
+        zero row.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of strings, not a single string")
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            texts, normalize=False, use_multiprocessing=False, show_progress_bar=False
+        )
+        vecs = np.array(vecs, dtype=np.float32, copy=True).reshape(len(texts), self.dim)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        np.divide(vecs, norms, out=vecs, where=norms > 0)
+        return vecs
+
+    def similarity(self, a_texts: Sequence[str], b_texts: Sequence[str]) -> np.ndarray:
+        """Cosine similarity matrix, shape ``(len(a_texts), len(b_texts))``, float32 in [-1, 1]."""
+        a = self.encode(a_texts)
+        b = self.encode(b_texts)
+        sims = a @ b.T
+        np.clip(sims, -1.0, 1.0, out=sims)
+        return sims
+
+
+_encoder: SentenceEncoder | None = None
+_lock = threading.Lock()
+
+
+def get_encoder() -> SentenceEncoder:
+    """The shared encoder for the shipped model, loaded on first call."""
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                _encoder = SentenceEncoder(MODEL_DIR)
+    return _encoder
