@@ -3,7 +3,8 @@
 The model is a static model2vec table distilled once from all-MiniLM-L6-v2 (Apache-2.0) and
 shipped inside the package at ``marker/data/embeddings/minilm-distilled/`` (see that folder's
 README.md and ``scripts/build_embeddings.py``). At run time only ``model2vec.StaticModel`` is
-used: no torch, no transformers, and nothing is ever fetched from a model hub.
+used (with its own dependencies safetensors and tokenizers to read the files): no torch, no
+transformers, and nothing is ever fetched from a model hub.
 
 Usage::
 
@@ -17,6 +18,7 @@ A text with no known token (e.g. ``""``) encodes to a zero row, whose cosine wit
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -42,24 +44,13 @@ class SentenceEncoder:
         model_dir = Path(model_dir)
         missing = [name for name in _REQUIRED_FILES if not (model_dir / name).is_file()]
         if missing:
-            # Check before model2vec sees the path: for a path that does not exist it would
-            # treat it as a hub id and try to download it.
             raise EmbeddingModelMissingError(
                 f"sentence-embedding model not found at {model_dir} (missing: {', '.join(missing)}). "
                 f"Build it with {BUILD_SCRIPT} (its docstring gives the exact commands)."
             )
         # Offline only, and before model2vec / huggingface_hub are imported.
         os.environ["HF_HUB_OFFLINE"] = "1"
-        from model2vec import StaticModel
-
-        model = StaticModel.from_pretrained(model_dir, force_download=False)
-        # The table is stored as int8 or float16 to keep the package small; widen it once so that
-        # token averaging and normalisation happen in float32. (A global int8 scale does not
-        # change cosines.) Done here rather than with from_pretrained(quantize_to=...), which
-        # would build the model twice.
-        if model.embedding.dtype != np.float32:
-            model.embedding = np.ascontiguousarray(model.embedding, dtype=np.float32)
-        self._model = model
+        self._model = _load_static_model(model_dir)
         self.model_dir = model_dir
 
     @property
@@ -93,6 +84,39 @@ class SentenceEncoder:
         sims = a @ b.T
         np.clip(sims, -1.0, 1.0, out=sims)
         return sims
+
+
+def _load_static_model(model_dir: Path):
+    """Build a ``model2vec.StaticModel`` from a local folder in model2vec's save_pretrained layout.
+
+    The files are read here rather than with ``StaticModel.from_pretrained``: that also parses
+    the model card through huggingface_hub and falls back to the hub for unknown paths, which
+    roughly doubles the load time and is a code path we never want offline.
+    """
+    from model2vec import StaticModel
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    tensors = load_file(str(model_dir / "model.safetensors"))
+    if "embeddings" not in tensors:
+        raise ValueError(f"{model_dir / 'model.safetensors'} holds no 'embeddings' tensor: not a model2vec model")
+    # The table is stored as int8 (or float16) to keep the package small; widen it once so that
+    # token averaging and normalisation happen in float32. A global int8 scale does not change
+    # cosines.
+    vectors = np.ascontiguousarray(tensors["embeddings"], dtype=np.float32)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    extra = {}
+    if "weights" in tensors:
+        extra["weights"] = tensors["weights"]
+    if "mapping" in tensors:
+        extra["token_mapping"] = tensors["mapping"]
+    return StaticModel(
+        vectors=vectors,
+        tokenizer=Tokenizer.from_file(str(model_dir / "tokenizer.json")),
+        config=config,
+        normalize=bool(config.get("normalize", True)),
+        **extra,
+    )
 
 
 _encoder: SentenceEncoder | None = None

