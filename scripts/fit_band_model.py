@@ -28,6 +28,8 @@ from marker.profile import essay_profile  # noqa: E402
 from marker.rubric import load_rubric  # noqa: E402
 
 ALPHA = 3.0
+# Measures that count against a band (everything else can only raise it).
+LOWER_IS_BETTER = {"off_share", "narrative_share", "spelling_rate", "bullets", "chatty"}
 
 
 def profiles(corpora: list[Path], rubric) -> list[tuple[dict, dict, bool]]:
@@ -40,12 +42,14 @@ def profiles(corpora: list[Path], rubric) -> list[tuple[dict, dict, bool]]:
     return out
 
 
-def fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, Ridge, float]:
+def fit(X: np.ndarray, y: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray, Ridge, float]:
     """Standardise, fit a ridge, and measure how much the ridge shrank the spread of the bands:
     ``stretch`` restores it, so strong essays are not pulled down to the middle (nor weak ones up)."""
     mu, sd = X.mean(0), X.std(0)
     sd[sd == 0] = 1.0
-    reg = Ridge(alpha=ALPHA).fit((X - mu) / sd, y)
+    # Monotone in the mark scheme's direction: signs fixed, weights fitted (non-negative after the flip).
+    sd = sd * signs
+    reg = Ridge(alpha=ALPHA, positive=True).fit((X - mu) / sd, y)
     spread = reg.predict((X - mu) / sd).std()
     stretch = float(np.clip(y.std() / spread, 1.0, 1.6)) if spread > 0 else 1.0
     return mu, sd, reg, stretch
@@ -80,6 +84,7 @@ def main(argv: list[str]) -> int:
     loo_scores: list[dict[str, float]] = [{} for _ in rows]
     print(f"{len(rows)} essays; leave-one-out QWK per criterion:")
     for cid, feats in FEATURES.items():
+        signs = np.array([-1.0 if f in LOWER_IS_BETTER else 1.0 for f in feats])
         X = np.array([[r[1][f] for f in feats] for r in rows])
         y = np.array([r[0]["criteria"][cid] for r in rows], dtype=float)
         use = np.array([cid == "communication" or not r[2] for r in rows])
@@ -87,11 +92,11 @@ def main(argv: list[str]) -> int:
         for i in range(len(rows)):
             m = use.copy()
             m[i] = False
-            p = 0.0 if (not use[i]) else predict(*fit(X[m], y[m]), X[i])
+            p = 0.0 if (not use[i]) else predict(*fit(X[m], y[m], signs), X[i])
             preds.append(float(np.clip(p, 0, 4)))
             loo_scores[i][cid] = preds[-1]
         q = cohen_kappa_score(y.astype(int), [int(np.floor(p + 0.5)) for p in preds], weights="quadratic")
-        mu, sd, reg, stretch = fit(X[use], y[use])
+        mu, sd, reg, stretch = fit(X[use], y[use], signs)
         # Stretching about the intercept: fold the stretch into the weights.
         model["criteria"][cid] = {"features": feats, "mean": mu.round(6).tolist(), "scale": sd.round(6).tolist(),
                                   "coef": (reg.coef_ * stretch).round(6).tolist(),
