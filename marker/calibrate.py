@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -168,18 +169,122 @@ def _loo_ridge(Z: Any, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, n
 
 _LENGTH_COLS = tuple(MECHANICS_FEATURES.index(c) for c in ("words_log", "words_sqrt", "types_log"))
 
+HGB_MIN_N = 100  # below this many training essays the boosted trees are left out
+INNER_FOLDS = 5  # inner cross-validation (out-of-fold predictions for the trees, relevance and the blend)
+HGB_PARAMS = dict(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+                  l2_regularization=1.0, max_features=0.5, early_stopping=False, random_state=0)
+
+
+def _qwk_fast(y: np.ndarray, p: np.ndarray) -> float:
+    """QWK of integer marks (any offset), in O(n): 1 - sum (y-p)^2 / sum over the chance pairing."""
+    n = len(y)
+    num = float(((y - p) ** 2).sum())
+    den = float((y**2).sum() + (p**2).sum() - 2.0 * y.sum() * p.sum() / n)
+    return 1.0 - num / den if den > 0 else 0.0
+
+
+def _apply_cuts(raw: np.ndarray, cuts: np.ndarray, lo: int) -> np.ndarray:
+    """Marks from continuous predictions: lo + the number of cut-points at or below each value."""
+    return lo + np.searchsorted(cuts, raw, side="right")
+
+
+def _affine_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Cut-points of the best stretch-and-shift of the predictions (rounded) for QWK: 2 parameters."""
+    base = np.arange(lo, hi, dtype=float) + 0.5
+    m, sd = float(y.mean()), float(y.std()) or 1.0
+    best, best_q = base, _qwk_fast(y, _apply_cuts(p, base, lo))
+    for a in np.linspace(0.8, 2.0, 25):
+        for b in np.linspace(-0.4, 0.4, 17) * sd:
+            cuts = (base - m - b) / a + m  # round(m + a (p - m) + b) expressed as cut-points on p
+            q = _qwk_fast(y, _apply_cuts(p, cuts, lo))
+            if q > best_q + 1e-9:
+                best, best_q = cuts, q
+    return best
+
+
+def _optimised_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, passes: int = 3) -> np.ndarray:
+    """Cut-points maximising QWK on (out-of-fold) predictions: coordinate ascent from the best affine
+    stretch, each cut searched on a grid between its neighbours; ties keep the current value."""
+    cuts = _affine_cuts(p, y, lo, hi).copy()
+    k = len(cuts)
+    best_q = _qwk_fast(y, _apply_cuts(p, cuts, lo))
+    for _ in range(passes):
+        moved = False
+        for i in range(k):
+            left = cuts[i - 1] if i > 0 else cuts[i] - 1.0
+            right = cuts[i + 1] if i < k - 1 else cuts[i] + 1.0
+            for c in np.linspace(left, right, 26)[1:-1]:
+                old = cuts[i]
+                cuts[i] = c
+                q = _qwk_fast(y, _apply_cuts(p, cuts, lo))
+                if q > best_q + 1e-9:
+                    best_q, moved = q, True
+                else:
+                    cuts[i] = old
+        if not moved:
+            break
+    return cuts
+
+
+def _choose_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Rounding, affine stretch or optimised cut-points: whichever does best in a 2-fold cross-fit on
+    the (out-of-fold) training predictions, then fitted on all of them."""
+    y = np.asarray(y, dtype=int)
+    base = np.arange(lo, hi, dtype=float) + 0.5
+    methods: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+        "round": lambda pp, yy: base,
+        "affine": lambda pp, yy: _affine_cuts(pp, yy, lo, hi),
+        "cuts": lambda pp, yy: _optimised_cuts(pp, yy, lo, hi),
+    }
+    n = len(y)
+    if n < 20:
+        return base, "round"
+    perm = np.random.RandomState(seed).permutation(n)
+    halves = (perm[: n // 2], perm[n // 2:])
+    scores = {}
+    for name, fn in methods.items():
+        qs = []
+        for rep in range(2):  # two different halvings: less noise in the choice
+            if rep:
+                perm2 = np.random.RandomState(seed + 1).permutation(n)
+                halves = (perm2[: n // 2], perm2[n // 2:])
+            for a, b in (halves, halves[::-1]):
+                cuts = fn(p[a], y[a])
+                qs.append(_qwk_fast(y[b], _apply_cuts(p[b], cuts, lo)))
+        scores[name] = float(np.mean(qs))
+    name = max(methods, key=lambda m: (scores[m], -list(methods).index(m)))
+    return np.asarray(methods[name](p, y), dtype=float), name
+
+
+def _centroid(M: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    c = np.asarray(M[rows].mean(0)).ravel() if len(rows) else np.zeros(M.shape[1])
+    nrm = float(np.linalg.norm(c))
+    return c / nrm if nrm > 0 else c
+
+
+def _relevance_rows(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the high- and low-marked essays (top and bottom quarter by mark)."""
+    hi_t, lo_t = np.quantile(y, 0.75), np.quantile(y, 0.25)
+    hi = np.flatnonzero(y >= hi_t)
+    lo = np.flatnonzero(y <= lo_t)
+    return hi, lo
+
 
 class MarkRegressor(RegressorMixin, BaseEstimator):
-    """Essay texts -> mark: ridge on dense features + ridge on TF-IDF, blended (see module doc).
+    """Essay texts -> mark: ridges on dense features and TF-IDF, boosted trees on the dense features,
+    blended, then cut into marks by cut-points chosen for QWK on out-of-fold training predictions.
 
-    Parameters: ``min_mark``/``max_mark`` (predictions are rounded and clipped to these);
+    Parameters: ``min_mark``/``max_mark`` (predictions are cut and clipped to these);
     ``rubric`` and ``use_engine`` (passed to ``EssayFeatures``); ``use_text`` (TF-IDF block);
-    ``min_text_n`` (below this many training essays the text block is left out).
+    ``min_text_n`` (below this many training essays the text block is left out); ``full_dense_n``
+    (below it a length-only ridge is added as a low-variance prior); ``use_trees`` (gradient-boosted
+    trees on the dense features, the text ridge's out-of-fold mark and prompt relevance, from
+    ``HGB_MIN_N`` essays); ``cut_points`` (optimise the mark boundaries for QWK).
     """
 
     def __init__(self, min_mark: int = 0, max_mark: int = 25, rubric: Any = None, use_engine: bool | str = False,
                  use_text: bool = True, use_mechanics: bool = True, min_text_n: int = 20,
-                 full_dense_n: int = 200) -> None:
+                 full_dense_n: int = 200, use_trees: bool = True, cut_points: bool = True) -> None:
         self.min_mark = min_mark
         self.max_mark = max_mark
         self.rubric = rubric
@@ -188,6 +293,8 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         self.use_mechanics = use_mechanics
         self.min_text_n = min_text_n
         self.full_dense_n = full_dense_n
+        self.use_trees = use_trees
+        self.cut_points = cut_points
 
     def fit(self, X: Any, y: Any) -> "MarkRegressor":
         from threadpoolctl import threadpool_limits
@@ -195,32 +302,42 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         with threadpool_limits(1):  # deterministic and no thread contention on small machines
             return self._fit(list(X), np.asarray(y, dtype=float))
 
+    def _inner_splits(self, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(KFold(min(INNER_FOLDS, n), shuffle=True, random_state=0).split(np.zeros(n)))
+
     def _fit(self, texts: list[str], y: np.ndarray) -> "MarkRegressor":
         n = len(y)
         if n < 2:
             raise CalibrationError("need at least two marked essays to fit a model")
+        lo, hi = int(self.min_mark), int(self.max_mark)
         text = bool(self.use_text) and n >= self.min_text_n
         self.features_ = EssayFeatures(rubric=self.rubric, use_engine=self.use_engine, use_text=text,
                                        use_mechanics=self.use_mechanics).fit(texts)
         blocks: dict[str, Any] = {}
+        D = None
         if self.features_.n_dense_:
             D = self.features_.dense_block(texts)
             if self.use_mechanics and n < self.full_dense_n:
                 blocks["length"] = D[:, list(_LENGTH_COLS)]  # a strong, low-variance prior at small n
             blocks["dense"] = D
+        T = None
         if text:
-            blocks["text"] = self.features_.text_block(texts)
+            T = self.features_.text_block(texts)
+            blocks["text"] = T
         self.blocks_ = list(blocks)
         self.coef_: dict[str, np.ndarray] = {}
         self.intercept_: dict[str, float] = {}
         self.alpha_: dict[str, float] = {}
+        self.trees_ = None
+        self.centroids_ = np.zeros((0, 0))
+        self.cuts_ = np.arange(lo, hi, dtype=float) + 0.5
+        self.cut_method_ = "round"
+        self.constant_ = float(y.mean())
         if np.ptp(y) == 0 or not blocks:
             self.blocks_ = []
-            self.constant_ = float(y.mean())
             self.blender_ = None
             return self
-        self.constant_ = float(y.mean())
-        loo_cols = []
+        oof: dict[str, np.ndarray] = {}
         for name, Z in blocks.items():
             alphas = (TEXT_ALPHAS if name == "text" else DENSE_ALPHAS).astype(float)
             C, loo = _loo_ridge(Z, y, alphas)
@@ -232,24 +349,59 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.alpha_[name] = float(alphas[j])
             self.coef_[name] = w
             self.intercept_[name] = float(y.mean() - mu @ w)
-            loo_cols.append(loo[:, j])
-        P = np.column_stack(loo_cols)
+            oof[name] = loo[:, j]
+        if self.use_trees and D is not None and n >= HGB_MIN_N:
+            splits = self._inner_splits(n)
+            rel = np.zeros((n, 0))
+            if T is not None:  # prompt relevance: cosine to the high/low-marked centroids, out of fold
+                rel = np.zeros((n, 2))
+                for tr, te in splits:
+                    h, l = _relevance_rows(y[tr])
+                    C2 = np.vstack([_centroid(T, tr[h]), _centroid(T, tr[l])])
+                    rel[te] = np.asarray(T[te] @ C2.T)
+                h, l = _relevance_rows(y)
+                self.centroids_ = np.vstack([_centroid(T, h), _centroid(T, l)])
+            G = self._tree_input(D, rel, oof.get("text"))
+            tree_oof = np.zeros(n)
+            for tr, te in splits:
+                tree_oof[te] = HistGradientBoostingRegressor(**HGB_PARAMS).fit(G[tr], y[tr]).predict(G[te])
+            self.trees_ = HistGradientBoostingRegressor(**HGB_PARAMS).fit(G, y)
+            oof["trees"] = tree_oof
+            self.blocks_.append("trees")
+        P = np.column_stack([oof[b] for b in self.blocks_])
         self.blender_ = LinearRegression(positive=True).fit(P, y)
+        if self.cut_points:
+            self.cuts_, self.cut_method_ = _choose_cuts(self.blender_.predict(P), y, lo, hi)
         return self
+
+    @staticmethod
+    def _tree_input(D: np.ndarray, rel: np.ndarray, text_pred: np.ndarray | None) -> np.ndarray:
+        cols = [D, rel]
+        if text_pred is not None:
+            cols.append(np.asarray(text_pred, dtype=float)[:, None])
+        return np.hstack(cols)
 
     def predict_raw(self, X: Any) -> np.ndarray:
         texts = list(X)
         if not self.blocks_:
             return np.full(len(texts), self.constant_)
-        cols = []
         D = self.features_.dense_block(texts) if self.features_.n_dense_ else None
+        T = self.features_.text_block(texts) if "text" in self.blocks_ else None
+        preds: dict[str, np.ndarray] = {}
         for name in self.blocks_:
-            Z = D if name == "dense" else D[:, list(_LENGTH_COLS)] if name == "length" else self.features_.text_block(texts)
-            cols.append(np.asarray(Z @ self.coef_[name]).ravel() + self.intercept_[name])
-        return self.blender_.predict(np.column_stack(cols))
+            if name == "trees":
+                continue
+            Z = D if name == "dense" else D[:, list(_LENGTH_COLS)] if name == "length" else T
+            preds[name] = np.asarray(Z @ self.coef_[name]).ravel() + self.intercept_[name]
+        if "trees" in self.blocks_:
+            rel = np.asarray(T @ self.centroids_.T) if T is not None and self.centroids_.size else np.zeros((len(texts), 0))
+            preds["trees"] = self.trees_.predict(self._tree_input(D, rel, preds.get("text")))
+        return self.blender_.predict(np.column_stack([preds[b] for b in self.blocks_]))
 
     def predict(self, X: Any) -> np.ndarray:
-        return np.clip(np.rint(self.predict_raw(X)), self.min_mark, self.max_mark).astype(int)
+        raw = self.predict_raw(X)
+        return np.clip(_apply_cuts(raw, np.asarray(self.cuts_, dtype=float), int(self.min_mark)),
+                       self.min_mark, self.max_mark).astype(int)
 
 
 # ---------------------------------------------------------------------------

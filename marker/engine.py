@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from . import __version__
 from .analysis import Analysis, analyse_essay
 from .feedback import build_feedback
-from .flags import Flag, detect_flags
+from .flags import Flag, contest_sentences, detect_flags
 from .ingest import EssayText, IngestFailure
 from .result import CriterionResult, MarkResult, PointResult, Span
 from .rubric import Rubric, load_rubric
@@ -40,6 +40,18 @@ def _apply_flags(scores: dict[str, CriterionScore], flags: list[Flag]) -> None:
             if cid in scores:
                 scores[cid].score = min(scores[cid].score, 0.4)
                 scores[cid].reasons.append("capped: the essay answers a different question")
+
+
+def _apply_structure(scores: dict[str, CriterionScore], profile: dict[str, float]) -> None:
+    """Signposts out of place mean the argument's structure is broken: judgement is not sustained and
+    the essay is hard to follow. (No marked essay in the dev corpus has this, so no band model can learn it.)"""
+    misplaced = profile.get("misplaced_signposts", 0.0)
+    if misplaced:
+        for cid, per in (("judgement", 0.5), ("communication", 0.7), ("analysis", 0.3)):
+            if cid in scores:
+                scores[cid].score = _clip(scores[cid].score - per * misplaced)
+                scores[cid].reasons.append(f"{int(misplaced)} signpost(s) out of place (e.g. a conclusion "
+                                           "before the end): the argument's structure is broken")
 
 
 def _confidence(a: Analysis, scores: dict[str, CriterionScore], fit, flags: list[Flag]) -> tuple[float, list[str]]:
@@ -83,7 +95,17 @@ def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *
             note = describe(contribs)
             if note:
                 scores[cid].reasons.append(note)
+    rel = scores.get("relevance")
+    if rel and rel.band == 0 and not flags and len(contest_sentences(a)) >= 2:
+        # Weak, but about the question: the mark scheme's band 1 ("the struggle appears in passing").
+        rel.score = 0.6
+        rel.reasons.append("raised to band 1: some sentences are about the contest itself")
+    if rel and rel.band == 0 and a.doc.n_words >= rub.min_words and not flags:
+        # Nothing in it answers the question: say so, rather than give 0 without a reason.
+        flags.append(Flag("off_topic", "Nothing in the essay answers the question: "
+                                       f"\u201c{rub.question}\u201d", []))
     _apply_flags(scores, flags)
+    _apply_structure(scores, profile)
     bands = {cid: s.band for cid, s in scores.items()}
     fit = fit_level(rub, {cid: s.score for cid, s in scores.items()}, bands)
     if not a.found and a.doc.n_words and {"off_topic"} & {f.id for f in flags}:

@@ -66,6 +66,14 @@ MECHANICS_FEATURES = (
     "stopword_ratio", "commas_per_sentence", "punct_per_word", "exclaim_question_per_sentence",
     "lower_sentence_start_ratio", "lowercase_i_per_word", "connectives_per_sentence",
     "digits_per_word", "paragraph_len_sd",
+    # raw counts and further transforms (strong on ASAP-style holistic scores)
+    "chars", "chars_sqrt", "long_words", "long_words_log", "very_long_words_log",
+    "commas", "commas_log", "apostrophes_log", "questions_log", "exclamations_log", "quotes_log",
+    "semicolons_colons_log", "spelling_errors", "spelling_errors_log",
+    "sentence_len_median", "sentence_len_min", "long_sentences_log", "word_len_sd",
+    "syllables_per_word", "polysyllable_ratio", "flesch_reading_ease", "flesch_kincaid_grade",
+    "anon_tokens_log", "anon_caps_log", "anon_num_log", "anon_names_log", "anon_other_log", "anon_per_word",
+    "words_per_paragraph", "capitals_ratio",
 )
 
 _CONNECTIVES = frozenset(
@@ -81,6 +89,17 @@ _PARA_BLANK_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 _SENT_RE = re.compile(r"(?<=[.!?])[\"')\]’”]*\s+")
 _ANON_RE = re.compile(r"@([A-Za-z]+)\d*")  # ASAP-style anonymised entities, e.g. @CAPS1
 _NGRAM_TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")
+_VOWELS_RE = re.compile(r"[aeiouy]+")
+_ANON_NAMES = frozenset(("person", "location", "organization", "city", "state", "dr"))
+
+
+def _syllables(word: str) -> int:
+    """Rough English syllable count (vowel groups, silent final e), at least 1."""
+    w = word.lower()
+    n = len(_VOWELS_RE.findall(w))
+    if n > 1 and w.endswith("e") and not w.endswith(("le", "ee")):
+        n -= 1
+    return max(n, 1)
 
 _MEMO_LIMIT = 200_000
 
@@ -145,11 +164,15 @@ def _mechanics(text: str) -> tuple[np.ndarray, frozenset[str]]:
     sent_lens = np.array([len(_WORD_RE.findall(s)) for s in sentences] or [0], dtype=float)
     n_sent = len(sentences)
     wl = np.array([len(w) for w in words] or [0], dtype=float)
-    alpha = _ALPHA_RE.findall(" ".join(lower))
+    alpha = _ALPHA_RE.findall(_ANON_RE.sub(" ", text).lower().replace("’", "'"))  # anonymisation tokens are not words
     alpha = [a for a in alpha if len(a) > 1]
     known = _known_words(alpha)
     unknown = frozenset(a for a in set(alpha) if not known[a])
     n_unknown_tokens = sum(1 for a in alpha if not known[a])
+    anon = [m.lower() for m in _ANON_RE.findall(text)]
+    plain = [w for w in words if not w.isdigit()]
+    syl = [_syllables(w) for w in plain]
+    n_syll, n_poly = sum(syl), sum(1 for c in syl if c >= 3)
     starts = [s.lstrip("\"'“‘([ ")[:1] for s in sentences]
     lower_starts = sum(1 for c in starts if c.islower())
     vec = np.array(
@@ -183,6 +206,37 @@ def _mechanics(text: str) -> tuple[np.ndarray, frozenset[str]]:
             sum(1 for w in lower if w in _CONNECTIVES) / max(n_sent, 1),
             sum(1 for w in words if w.isdigit()) / nw,
             float(np.std(para_words)) / nw if para_words else 0.0,
+            # raw counts and further transforms
+            float(len(text)),
+            math.sqrt(len(text)),
+            float((wl >= 7).sum()) if n else 0.0,
+            math.log1p(float((wl >= 7).sum()) if n else 0.0),
+            math.log1p(float((wl >= 10).sum()) if n else 0.0),
+            float(text.count(",")),
+            math.log1p(text.count(",")),
+            math.log1p(text.count("'") + text.count("’")),
+            math.log1p(text.count("?")),
+            math.log1p(text.count("!")),
+            math.log1p(sum(text.count(c) for c in "\"“”")),
+            math.log1p(text.count(";") + text.count(":")),
+            float(n_unknown_tokens),
+            math.log1p(n_unknown_tokens),
+            float(np.median(sent_lens)),
+            float(sent_lens.min()),
+            math.log1p(float((sent_lens >= 25).sum())),
+            float(wl.std()),
+            n_syll / nw,
+            n_poly / nw,
+            206.835 - 1.015 * (n / max(n_sent, 1)) - 84.6 * (n_syll / nw),
+            0.39 * (n / max(n_sent, 1)) + 11.8 * (n_syll / nw) - 15.59,
+            math.log1p(len(anon)),
+            math.log1p(sum(1 for a in anon if a == "caps")),
+            math.log1p(sum(1 for a in anon if a == "num")),
+            math.log1p(sum(1 for a in anon if a in _ANON_NAMES)),
+            math.log1p(sum(1 for a in anon if a not in _ANON_NAMES and a not in ("caps", "num"))),
+            len(anon) / nw,
+            n / max(len(paras), 1),
+            sum(1 for c in text if c.isupper()) / max(len(text), 1),
         ],
         dtype=float,
     )
@@ -203,10 +257,13 @@ def _mechanics_vector(text: str, allowed: frozenset[str]) -> np.ndarray:
     if allowed and unknown & allowed:
         # words of the rubric's vocabulary (names, terms) are not spelling errors
         vec = vec.copy()
-        alpha = [a for a in _ALPHA_RE.findall(text.lower().replace("’", "'")) if len(a) > 1]
+        alpha = [a for a in _ALPHA_RE.findall(_ANON_RE.sub(" ", text).lower().replace("’", "'")) if len(a) > 1]
         bad = unknown - allowed
         vec[MECHANICS_FEATURES.index("spelling_error_rate")] = sum(1 for a in alpha if a in bad) / max(len(alpha), 1)
         vec[MECHANICS_FEATURES.index("spelling_errors_unique_log")] = math.log1p(len(bad))
+        n_bad = sum(1 for a in alpha if a in bad)
+        vec[MECHANICS_FEATURES.index("spelling_errors")] = float(n_bad)
+        vec[MECHANICS_FEATURES.index("spelling_errors_log")] = math.log1p(n_bad)
     return vec
 
 

@@ -48,8 +48,27 @@ _INSTRUCTION = re.compile(
 )
 
 
+# A sentence that names the marking and asks for an outcome is addressed to the marker, however worded.
+_MARKING = re.compile(r"\b(marker|marking|marks?|examiner|grader|grading|rubric|mark ?scheme|assessor|ai|"
+                      r"chatbot|language model|descriptors?|level\s*[45]|top band|full credit)\b", re.I)
+_REQUEST = re.compile(r"\b(award|give|assign|receive|deserves?|should (get|receive|be given|be awarded)|"
+                      r"must (get|receive|be given)|ignore|disregard|whatever the|regardless of|full|maximum|"
+                      r"top|highest|perfect|25)\b", re.I)
+
+
+def _addresses_marker(text: str) -> bool:
+    return bool(_INSTRUCTION.search(text)) or (
+        len(_MARKING.findall(text)) >= 1 and len({m.group(0).lower() for m in _REQUEST.finditer(text)}) >= 2)
+
+
 def instructions_to_marker(a: Analysis) -> Flag | None:
-    hits = [s.index for s in a.doc.sentences if _INSTRUCTION.search(a.doc.normalised[s.start:s.end])]
+    hits = []
+    for s in a.doc.sentences:
+        text = a.doc.normalised[s.start:s.end]
+        # parenthesised asides are read on their own: an instruction can hide inside a sentence
+        parts = [text, *re.findall(r"\(([^)]{10,})\)", text)]
+        if any(_addresses_marker(p) for p in parts):
+            hits.append(s.index)
     if not hits:
         return None
     a.discounted.update(hits)
@@ -103,7 +122,7 @@ def keyword_stuffing(a: Analysis) -> Flag | None:
         n = len(sig.keys)
         commas = a.doc.sentences[i].text.count(",")
         if terms >= 3 and (not sig.is_claim or (commas >= 3 and sig.function_ratio < 0.25)
-                           or terms / max(1, n) > 0.4):
+                           or terms / max(1, n) > 0.6):
             lists.append(i)
         elif n >= 4 and sig.function_ratio < 0.1 and terms >= 2:
             lists.append(i)
@@ -111,7 +130,7 @@ def keyword_stuffing(a: Analysis) -> Flag | None:
         return None
     a.discounted.update(lists)
     share = _share(a, lists)
-    if share < 0.05 and len(lists) < 2:
+    if share < 0.05 and len(lists) < 2 and max(_term_count(a, i) for i in lists) < 5:
         return None
     return Flag("keyword_stuffing", f"{len(lists)} passage(s) ({round(100 * share)}% of the words) list names or "
                                     "terms without using them in an argument; lists earn no credit.", lists)
@@ -140,7 +159,7 @@ def gibberish(a: Analysis) -> Flag | None:
     if unknown > 0.45 and not _foreign(words):
         a.discounted.update(range(len(a.doc.sentences)))
         return Flag("gibberish", f"{round(100 * unknown)}% of the words are not English words.")
-    if bad > 0.2 and len(pairs) >= 10:
+    if bad > 0.12 and len(pairs) >= 10:
         a.discounted.update(range(len(a.doc.sentences)))
         return Flag("gibberish", f"The words do not form sentences ({round(100 * bad)}% of word pairs are in an "
                                  "impossible order).")
@@ -211,6 +230,15 @@ def too_short(a: Analysis) -> Flag | None:
     return None
 
 
+def contest_sentences(a: Analysis) -> list[int]:
+    """Sentences about the question's contest itself: a content point, or the rival (or both focus
+    people) with who won or lost."""
+    focus = a.rubric.vocabulary.focus
+    rival = a.lex.name_keys.get(focus[-1].lower()) if focus else None
+    return [i for i, s in enumerate(a.signals) if i not in a.discounted and (
+        a.sentence_points[i] or (s.outcome and (rival in s.focus or len(s.focus) >= 2)))]
+
+
 def off_topic(a: Analysis) -> Flag | None:
     """About something else: few of the question's points, and little about the contest itself."""
     n = len(a.signals)
@@ -219,11 +247,7 @@ def off_topic(a: Analysis) -> Flag | None:
     words = max(1, a.doc.n_words)
     point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
-    focus = a.rubric.vocabulary.focus
-    rival = a.lex.name_keys.get(focus[-1].lower()) if focus else None
-    # Sentences about the contest itself: the rival (or both focus people) with its outcome, or a content point.
-    contest = sum(1 for i, s in enumerate(a.signals) if i not in a.discounted and (
-        a.sentence_points[i] or (s.outcome and (rival in s.focus or len(s.focus) >= 2))))
+    contest = len(contest_sentences(a))
     found = {p for p in a.found if any(h.sentence not in a.discounted for h in a.found[p].hits)}
     if len(found) <= 2 and point_words / words < 0.25 and (
             contest < 2 or (contest < 0.15 * n and off_words / words > 0.3)):

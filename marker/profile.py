@@ -8,6 +8,7 @@ chosen so that length alone moves none of the higher-order criteria.
 from __future__ import annotations
 
 import math
+import re
 
 from .analysis import Analysis
 
@@ -15,6 +16,10 @@ LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting
               "unfortun", "misfortun")
 COUNTER_WORDS = ("however", "although", "nevertheless", "whereas", "historians", "historian", "disagree",
                  "some argue", "debate", "yet", "on the other hand")
+
+
+_CONCLUDING = re.compile(r"\W*(in conclusion|to conclude|in summary|to sum up)\b", re.I)
+_INTRODUCING = re.compile(r"\bthis essay (will|is going to) (argue|explain|discuss|look at|show)\b", re.I)
 
 
 def _log(x: float) -> float:
@@ -84,6 +89,12 @@ def essay_profile(a: Analysis) -> dict[str, float]:
     early = len(a.doc.paragraphs) > 1 and any(s.index in weigh for s in first.sentences)
     weigh_paras = len({a.doc.sentences[i].paragraph for i in reasoned})
     counter = [i for i in claims if any(j in sig[i].judgement for j in COUNTER_WORDS)]
+    # Signposts out of place ("In conclusion" mid-essay, "This essay will argue" at the end): the
+    # structure of the argument is broken, as in a jumbled or pasted-together essay.
+    last_para = len(a.doc.paragraphs) - 1
+    misplaced = sum(1 for s in a.doc.sentences if (
+        (_CONCLUDING.match(s.text) and s.paragraph < last_para) or (_INTRODUCING.search(s.text) and s.paragraph > 0
+                                                                     and s.paragraph == last_para)))
 
     # communication
     real_paras = [p for p in a.doc.paragraphs if p.n_words >= 12]
@@ -125,6 +136,7 @@ def essay_profile(a: Analysis) -> dict[str, float]:
         "weighing_paras": float(min(4, weigh_paras)),
         "early_judgement": float(early),
         "counter_log": _log(len(counter)),
+        "misplaced_signposts": float(min(3, misplaced)),
         "paragraphs_ok": float(min(5, len(real_paras))) / 5,
         "bullets": float(bullets >= 3),
         "spelling_rate": 100 * len(a.spelling_errors) / words,
