@@ -221,7 +221,26 @@ def read_paths(
                 continue
             essays.extend(found)
             failures.extend(bad)
-    return essays, failures
+    return unique_names(essays), failures
+
+
+def unique_names(essays: list[EssayText]) -> list[EssayText]:
+    """Essays keep their file's base name unless two share it (e.g. ``alice/essay.docx`` and
+    ``bob/essay.docx`` in one zip); those are named by their path instead, so results never collide."""
+    counts: dict[str, int] = {}
+    for e in essays:
+        counts[e.name] = counts.get(e.name, 0) + 1
+    out, seen = [], set()
+    for e in essays:
+        name = e.name
+        if counts[name] > 1:
+            name = e.source
+            n = 2
+            while name in seen:
+                name, n = f"{e.source} ({n})", n + 1
+        seen.add(name)
+        out.append(e if name == e.name else replace(e, name=name))
+    return out
 
 
 def read_upload_many(
@@ -245,7 +264,7 @@ def read_upload_many(
             continue
         essays.extend(found)
         failures.extend(bad)
-    return essays, failures
+    return unique_names(essays), failures
 
 
 def from_text(

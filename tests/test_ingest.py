@@ -513,3 +513,20 @@ def test_pdf_reflow_keeps_headings_and_drops_page_numbers(tmp_path):
         "Opposition, which was a well-known move.",
         "Trotsky was exiled in 1929.",
     ]
+
+
+def test_same_base_name_in_a_zip_gets_distinct_names(tmp_path):
+    """One folder per student, each holding essay.txt: results must not collide."""
+    import zipfile
+
+    from marker.ingest import read_paths
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("alice/essay.txt", "Stalin controlled appointments as General Secretary.")
+        z.writestr("bob/essay.txt", "Trotsky was arrogant and isolated himself.")
+    essays, failures = read_paths([archive])
+    assert not failures
+    names = [e.name for e in essays]
+    assert len(set(names)) == 2 and all("essay.txt" in n for n in names)
+    assert any("alice" in n for n in names) and any("bob" in n for n in names)
