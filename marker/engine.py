@@ -32,6 +32,28 @@ def _span(a: Analysis, i: int, note: str = "") -> Span:
     return Span(s.start, s.end, s.text, tuple(sorted(a.sentence_points[i])), note)
 
 
+# Flags whose sentences are pasted-in text that earns nothing: the essay is marked as if they were not there.
+BLANKED = {"instructions_to_marker", "repetition", "keyword_stuffing"}
+
+
+def _without_uncreditable_text(a: Analysis, text: str, flags: list[Flag], rub: Rubric,
+                               use_similarity: bool) -> Analysis:
+    """Re-read the essay with repeats, lists and words to the marker blanked out (spaces keep every
+    offset valid), so such text can neither earn credit nor shift the measures of the rest."""
+    blank = sorted({i for f in flags if f.id in BLANKED for i in f.sentences} | (
+        a.discounted if any(f.id in BLANKED for f in flags) else set()))
+    if not blank or {f.id for f in flags} & {"off_topic", "gibberish", "non_english"}:
+        return a
+    chars = list(text)
+    for i in blank:
+        s = a.doc.sentences[i]
+        chars[s.start:s.end] = [c if c == "\n" else " " for c in text[s.start:s.end]]
+    cleaned = analyse_essay("".join(chars), rub, use_similarity=use_similarity)
+    cleaned.doc.text = text  # spans still quote the essay as written
+    detect_flags(cleaned)  # discount anything left in the cleaned text too
+    return cleaned
+
+
 def _apply_flags(scores: dict[str, CriterionScore], flags: list[Flag]) -> None:
     """What the mark scheme says flagged essays earn, beyond the discounted sentences."""
     ids = {f.id for f in flags}
@@ -85,6 +107,8 @@ def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *
     rub = _rubric(rubric)
     a = analyse_essay(text, rub, use_similarity=use_similarity)
     flags = detect_flags(a)
+    flagged = a  # flag sentences index this reading
+    a = _without_uncreditable_text(a, text, flags, rub, use_similarity)
     scores = {c.id: SCORERS[c.id](a) if c.id in SCORERS else CriterionScore(c.id, 0.0, [], ["no scorer"])
               for c in rub.criteria}
     profile = essay_profile(a)
@@ -131,7 +155,8 @@ def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *
         needs_review=bool(flags) or conf < REVIEW_BELOW, review_reasons=review_reasons,
         criteria=criteria, points=points,
         flags=[f.id for f in flags], flag_reasons={f.id: f.reason for f in flags},
-        flag_spans={f.id: [_span(a, i) for i in f.sentences] for f in flags},
+        flag_spans={f.id: [_span(flagged, i) for i in f.sentences if i < len(flagged.doc.sentences)]
+                    for f in flags},
         feedback={"strengths": [i.text for i in items if i.kind == "strength"],
                   "targets": [i.text for i in items if i.kind == "target"]},
         stats={"words": words, "sentences": len(a.doc.sentences), "paragraphs": len(a.doc.paragraphs),

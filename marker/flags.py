@@ -77,6 +77,9 @@ def instructions_to_marker(a: Analysis) -> Flag | None:
 
 
 # -- repetition -----------------------------------------------------------------
+REPEAT_SHARE = 0.55  # share of word triples a sentence shares with an earlier one to count as its repeat
+
+
 def _shingles(keys: list[str], n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(keys[i:i + n]) for i in range(max(1, len(keys) - n + 1))}
 
@@ -91,7 +94,7 @@ def repetition(a: Analysis) -> Flag | None:
         if len(keys) >= 5:
             cands = Counter(j for g in sh for j in index.get(g, ()))
             for j, shared in cands.most_common(3):
-                if shared / max(1, min(len(sh), len(seen[j]))) >= 0.7:
+                if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
                     repeats.append(i)
                     break
         seen.append(sh)
