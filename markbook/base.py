@@ -39,6 +39,15 @@ class ServiceBase:
             return [{"at": r.at, "action": r.action, "object": f"{r.object_kind} {r.object_id or ''}".strip(),
                      "detail": r.detail} for r in rows]
 
+    # ---------------------------------------------------------------- learnt marker hooks (calibration.py)
+    def _active_key(self, s: Session, a: Assignment) -> str | None:
+        """Result.model of the learnt marker the assignment uses, or None (rubric marker)."""
+        return None
+
+    def _sync_learnt(self, assignment_id: int, *, raise_errors: bool = False) -> int:
+        """Make the learnt marker's results that are missing; returns how many."""
+        return 0
+
     # ---------------------------------------------------------------- access checks
     @staticmethod
     def _need_teacher(actor: Principal) -> None:

@@ -41,11 +41,19 @@ def markbook_rows(table: Sequence[dict[str, Any]], assignment: Any = None) -> li
             "File": r.get("file", ""),
             "Status": r.get("status", ""),
             "Rubric version": r.get("rubric_version"),
+            "Marked by": _marked_by(r.get("model")),
+            "Rubric marker's mark": r.get("rubric_mark"),
         })
         if r.get("error"):
             row["Status"] = f"{row['Status']}: {r['error']}"
         out.append(row)
     return out
+
+
+def _marked_by(model: str | None) -> str:
+    if not model:
+        return ""
+    return "learnt marker" if model.startswith("learnt:") else "rubric marker"
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
@@ -87,7 +95,8 @@ def to_xlsx(rows: Sequence[dict[str, Any]], info: dict[str, Any] | None = None) 
         about.append([k, str(v)])
     about.append(["Exported", datetime.now().strftime("%Y-%m-%d %H:%M")])
     about.append(["Note", "Mark and Level are the teacher's where overridden (shaded); "
-                          "Marker mark / Marker level are the marking assistant's."])
+                          "Marker mark / Marker level are the marking assistant's (the learnt marker's when "
+                          "'Marked by' says so; the rubric marker's mark is then in its own column)."])
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
     out = io.BytesIO()

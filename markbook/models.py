@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,6 +87,11 @@ class Assignment(Base):
     rubric_yaml: Mapped[str] = mapped_column(Text)  # snapshot: marking never depends on files changing later
     feedback_only: Mapped[bool] = mapped_column(Boolean, default=False)  # students see no mark/level
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The learnt marker in use (a calibrated_models row of this assignment), or None for the rubric marker.
+    # No foreign key: adding one would make SQLite rebuild the table, and dropping the old
+    # assignments table with foreign keys on would cascade-delete every submission. The service
+    # only ever sets it to a model of the same assignment.
+    active_model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="assignments")
 
@@ -154,6 +159,30 @@ class Override(Base):
 
     result: Mapped[Result] = relationship(back_populates="overrides")
     teacher: Mapped[Teacher] = relationship()
+
+
+class LearntModel(Base):
+    """A marker learnt from the teacher's marks on one assignment ("Learn from my marks").
+
+    ``model_file`` holds the file written by ``marker.calibrate.save_model`` (sha256-checked
+    when loaded); ``report`` the cross-validated figures (``report_to_dict``). Results the
+    model gives are stored as ``Result`` rows whose ``model`` is ``model_key``.
+    """
+
+    __tablename__ = "calibrated_models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("teachers.id", ondelete="SET NULL"), nullable=True)
+    rubric_id: Mapped[str] = mapped_column(String(200))
+    rubric_version: Mapped[str] = mapped_column(String(50))
+    model_key: Mapped[str] = mapped_column(String(100))  # the engine's model id (Result.model of its results)
+    n_essays: Mapped[int] = mapped_column(Integer)
+    model_file: Mapped[bytes] = mapped_column(LargeBinary)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    use_learnt: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    teacher: Mapped[Teacher | None] = relationship()
 
 
 class SimilarPair(Base):

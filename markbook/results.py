@@ -43,25 +43,59 @@ def flags_column(flags: Sequence[str]) -> str:
     return "," + ",".join(flags) + "," if flags else ""
 
 
-def effective_values(res: Result) -> tuple[int, int, dict[str, int], dict[str, list[str]], Override | None]:
+LEARNT_PREFIX = "learnt:"  # Result.model of a learnt marker's results starts with this
+
+
+def is_learnt(res: Result) -> bool:
+    return res.model.startswith(LEARNT_PREFIX)
+
+
+def pick_result(results: Sequence[Result], learnt_key: str | None = None) -> Result | None:
+    """The result shown for a submission (``results`` in id order).
+
+    The newest rubric-marker row; when the assignment uses a learnt marker (``learnt_key``)
+    and that marker has a result for the same rubric version, that result instead.
+    """
+    base = next((r for r in reversed(results) if not is_learnt(r)), None)
+    if base is None:
+        return results[-1] if results else None
+    if learnt_key:
+        for r in results:
+            if r.model == learnt_key and r.rubric_version == base.rubric_version:
+                return r
+    return base
+
+
+def family_overrides(results: Sequence[Result], res: Result) -> list[Override]:
+    """The teacher's overrides that apply to ``res``: those on any result of the same essay and
+    rubric version (the rubric marker's or a learnt marker's), oldest first. The teacher's
+    mark is the teacher's whichever marker is shown."""
+    out = [o for r in results if r.rubric_version == res.rubric_version for o in r.overrides]
+    return sorted(out, key=lambda o: o.id)
+
+
+def effective_values(res: Result, overrides: Sequence[Override] | None = None
+                     ) -> tuple[int, int, dict[str, int], dict[str, list[str]], Override | None]:
     data = res.result_json
     bands = {c["id"]: c["band"] for c in data.get("criteria", [])}
     feedback = {k: list(v) for k, v in data.get("feedback", {}).items()}
-    ov = res.overrides[-1] if res.overrides else None
+    ovs = res.overrides if overrides is None else overrides
+    ov = ovs[-1] if ovs else None
     if ov is None:
         return res.mark, res.level, bands, feedback, None
     return ov.mark, ov.level, {**bands, **ov.bands}, ov.feedback or feedback, ov
 
 
-def result_view(res: Result) -> ResultView:
-    mark, level, bands, feedback, ov = effective_values(res)
+def result_view(res: Result, overrides: Sequence[Override] | None = None) -> ResultView:
+    ovs = list(res.overrides if overrides is None else overrides)
+    mark, level, bands, feedback, ov = effective_values(res, ovs)
     return ResultView(
         id=res.id, rubric_version=res.rubric_version, model=res.model, marker_version=res.marker_version,
         created_at=res.created_at, data=res.result_json, marker_mark=res.mark, marker_level=res.level,
         mark=mark, level=level, marker_bands={c["id"]: c["band"] for c in res.result_json.get("criteria", [])},
         bands=bands, feedback=feedback, overridden=ov is not None,
         overrides=[{"id": o.id, "teacher": o.teacher.name, "at": o.created_at, "changes": o.changes,
-                    "reason": o.reason, "mark": o.mark, "level": o.level} for o in res.overrides],
+                    "reason": o.reason, "mark": o.mark, "level": o.level} for o in ovs],
     )
 
 

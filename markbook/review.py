@@ -11,7 +11,9 @@ from .auth import PermissionDenied, Principal
 from .models import Override, Result, SimilarPair, Student, Submission
 from .names import sort_key
 from .base import ServiceBase
-from .results import CRITERIA, effective_values, result_view, compare_drafts, rubric_of
+from .results import (
+    CRITERIA, compare_drafts, effective_values, family_overrides, is_learnt, pick_result, result_view, rubric_of,
+)
 from .views import AssignmentView, SubmissionView
 
 
@@ -21,10 +23,16 @@ class ReviewMixin(ServiceBase):
     # ---------------------------------------------------------------- review
     def results_table(self, actor: Principal, assignment_id: int, *, include_drafts: bool = False) -> list[dict[str, Any]]:
         """One row per student: their latest class-set essay and its newest result,
-        with the teacher's override applied. Needs-review rows first, then by name."""
+        with the teacher's override applied. Needs-review rows first, then by name.
+        When the assignment uses a learnt marker, its results are shown (``model`` names it;
+        ``rubric_mark`` is the rubric marker's mark)."""
         self._need_teacher(actor)
         with self.db.session() as s:
+            self._assignment(s, actor, assignment_id)
+        self._sync_learnt(assignment_id)
+        with self.db.session() as s:
             a = self._assignment(s, actor, assignment_id)
+            learnt_key = self._active_key(s, a)
             kinds = ("final", "draft") if include_drafts else ("final",)
             subs = s.scalars(select(Submission).where(Submission.assignment_id == a.id, Submission.kind.in_(kinds))
                              .options(selectinload(Submission.student),
@@ -36,18 +44,21 @@ class ReviewMixin(ServiceBase):
             similar = self._similar_map(s, a.id)
             rows = []
             for sub in latest.values():
-                res = sub.results[-1] if sub.results else None
+                res = pick_result(sub.results, learnt_key)
                 row: dict[str, Any] = {"submission_id": sub.id, "student": sub.student.name, "draft": sub.draft,
                                        "file": sub.source_name, "status": sub.status}
                 if res is None:
                     row.update({"result_id": None, "mark": None, "level": None, "marker_mark": None,
-                                "marker_level": None, "overridden": False, "needs_review": sub.status == "failed",
+                                "marker_level": None, "model": None, "rubric_mark": None,
+                                "overridden": False, "needs_review": sub.status == "failed",
                                 "flags": "", "confidence": None, "rubric_version": None, "words": None,
                                 "error": sub.error or "", **{c: None for c in CRITERIA}, "similar_to": ""})
                 else:
-                    mark, level, bands, _fb, ov = effective_values(res)
+                    mark, level, bands, _fb, ov = effective_values(res, family_overrides(sub.results, res))
+                    base = pick_result(sub.results) if is_learnt(res) else res
                     row.update({"result_id": res.id, "mark": mark, "level": level, "marker_mark": res.mark,
-                                "marker_level": res.level, "overridden": ov is not None,
+                                "marker_level": res.level, "model": res.model, "rubric_mark": base.mark,
+                                "overridden": ov is not None,
                                 "needs_review": res.needs_review and ov is None, "flags": ", ".join(res.flag_list),
                                 "confidence": round(res.confidence, 2), "rubric_version": res.rubric_version,
                                 "words": res.result_json.get("stats", {}).get("words"), "error": "",
@@ -90,8 +101,12 @@ class ReviewMixin(ServiceBase):
         Students never see marker reasons, flags or other students; nor the mark and
         level when the assignment is "feedback only"."""
         with self.db.session() as s:
+            aid = self._submission(s, actor, submission_id).assignment_id
+        self._sync_learnt(aid)
+        with self.db.session() as s:
             sub = self._submission(s, actor, submission_id)
             a = sub.assignment
+            learnt_key = self._active_key(s, a)
             rub = rubric_of(a.rubric_yaml, f"assignment {a.id} rubric")
             view = SubmissionView(
                 id=sub.id, assignment_id=a.id, assignment_title=a.title, question=a.question,
@@ -99,17 +114,20 @@ class ReviewMixin(ServiceBase):
                 text=sub.text, source_name=sub.source_name, status=sub.status, error=sub.error,
                 created_at=sub.created_at, feedback_only=a.feedback_only, rubric_id=a.rubric_id,
                 rubric_version=a.rubric_version)
-            if sub.results:
-                view.result = result_view(sub.results[-1])
+            shown = pick_result(sub.results, learnt_key)
+            if shown is not None:
+                view.result = result_view(shown, family_overrides(sub.results, shown))
                 view.older_results = [{"rubric_version": r.rubric_version, "model": r.model, "mark": r.mark,
-                                       "level": r.level, "marked_at": r.created_at} for r in sub.results[:-1]]
+                                       "level": r.level, "marked_at": r.created_at}
+                                      for r in sub.results if r is not shown]
             prev = s.scalar(select(Submission).where(Submission.assignment_id == a.id,
                                                      Submission.student_id == sub.student_id,
                                                      Submission.draft < sub.draft)
                             .order_by(Submission.draft.desc()).limit(1))
             hide_mark = actor.kind == "student" and a.feedback_only
-            if prev is not None and prev.results and view.result is not None:
-                pv = result_view(prev.results[-1])
+            prev_shown = pick_result(prev.results, learnt_key) if prev is not None else None
+            if prev_shown is not None and view.result is not None:
+                pv = result_view(prev_shown, family_overrides(prev.results, prev_shown))
                 cur_d = {**view.result.data, "mark": view.result.mark,
                          "criteria": [{**c, "band": view.result.bands.get(c["id"], c["band"])}
                                       for c in view.result.data.get("criteria", [])]}
@@ -162,7 +180,8 @@ class ReviewMixin(ServiceBase):
             self._submission(s, actor, res.submission_id)  # ownership
             a = res.submission.assignment
             rub = rubric_of(a.rubric_yaml, f"assignment {a.id} rubric")
-            cur_mark, cur_level, cur_bands, cur_fb, _ov = effective_values(res)
+            cur_mark, cur_level, cur_bands, cur_fb, _ov = effective_values(
+                res, family_overrides(res.submission.results, res))
             new_mark = cur_mark if mark is None else int(mark)
             if not 0 <= new_mark <= res.max_mark:
                 raise ValueError(f"The mark must be between 0 and {res.max_mark}.")
@@ -220,7 +239,7 @@ class ReviewMixin(ServiceBase):
             flags: Counter[str] = Counter()
             for row in rows:
                 res = results[row["result_id"]]
-                _m, _l, _b, fb, _ov = effective_values(res)
+                _m, _l, _b, fb, _ov = effective_values(res, family_overrides(res.submission.results, res))
                 for p in res.result_json.get("points", []):
                     if not p.get("found"):
                         missed[p["id"]] += 1

@@ -16,13 +16,16 @@ import streamlit as st  # noqa: E402
 
 from markbook import PermissionDenied  # noqa: E402
 from ui import state  # noqa: E402
-from ui.views import activity, analytics, classes, export, review, rubric, signin, student, upload  # noqa: E402
+from ui.views import (  # noqa: E402
+    activity, analytics, calibration, classes, export, review, rubric, signin, student, upload,
+)
 
 PAGES = {
     "Classes and assignments": classes.render,
     "Mark a class set": upload.render,
     "Review": review.render,
     "Class view": analytics.render,
+    "Learn from my marks": calibration.render,
     "Export": export.render,
     "Rubrics": rubric.render,
     "Activity": activity.render,

@@ -24,6 +24,7 @@ def render(book: MarkBook, user: Principal) -> None:
         return
     rubric = book.assignment_rubric(user, aid)
     names = {c.id: c.name for c in rubric.criteria}
+    learnt_note(rows)
     shown = filtered(rows)
     table(shown, names)
     similar_section(book, user, aid)
@@ -52,6 +53,13 @@ def render(book: MarkBook, user: Principal) -> None:
     essay_detail(book, user, view, rubric)
 
 
+def learnt_note(rows: list[dict]) -> None:
+    n = sum(1 for r in rows if (r.get("model") or "").startswith("learnt:"))
+    if n:
+        st.info(f"Marks come from the learnt marker (learnt from your own marks) for {n} essay(s); bands, evidence "
+                "and feedback are the rubric marker's. Switch back on 'Learn from my marks'.")
+
+
 def filtered(rows: list[dict]) -> list[dict]:
     c1, c2, c3, c4 = st.columns([1.2, 2, 2, 2])
     only_review = c1.checkbox("Needs review only", key="f_review")
@@ -76,9 +84,11 @@ def filtered(rows: list[dict]) -> list[dict]:
 
 
 def table(rows: list[dict], names: dict[str, str]) -> None:
+    learnt = any((r.get("model") or "").startswith("learnt:") for r in rows)
     df = pd.DataFrame([{
         "Student": r["student"], "Mark": r["mark"], "Level": r["level"],
         "Marker": r["marker_mark"] if r["overridden"] else None, "Overridden": r["overridden"],
+        **({"Rubric marker": r.get("rubric_mark")} if learnt else {}),
         **{c.capitalize(): r[c] for c in CRITERIA},
         "Flags": r["flags"], "Needs review": r["needs_review"], "Confidence": r["confidence"],
         "Similar to": r["similar_to"], "Status": r["status"] if not r["error"] else f"{r['status']}: {r['error']}",
@@ -88,6 +98,8 @@ def table(rows: list[dict], names: dict[str, str]) -> None:
     st.dataframe(df, hide_index=True, width="stretch", key="results_table", column_config={
         "Mark": st.column_config.NumberColumn(help="The teacher's mark where overridden"),
         "Marker": st.column_config.NumberColumn("Marker's mark", help="The marker's original mark, when overridden"),
+        "Rubric marker": st.column_config.NumberColumn("Rubric marker's mark",
+                                                       help="The rubric marker's mark (the learnt marker is in use)"),
         "Needs review": st.column_config.CheckboxColumn(),
         "Overridden": st.column_config.CheckboxColumn(),
         "Confidence": st.column_config.NumberColumn(format="%.2f"),
@@ -121,6 +133,12 @@ def essay_detail(book: MarkBook, user: Principal, view: SubmissionView, rubric) 
         c1.metric("Mark", f"{r.mark}/{data['max_mark']}")
         c2.metric("Level", r.level)
     c3.metric("Confidence", f"{data.get('confidence', 0):.2f}")
+    if r.model.startswith("learnt:"):
+        rub = next((o for o in view.older_results if o["model"] == "rubric" and o["rubric_version"] == r.rubric_version),
+                   None)
+        st.caption("The marker's mark is the learnt marker's (learnt from your own marks)"
+                   + (f"; the rubric marker gave {rub['mark']} (level {rub['level']})." if rub else ".")
+                   + " Bands, evidence and feedback are the rubric marker's.")
     if data.get("needs_review") and not r.overridden:
         st.warning("Needs review: " + "; ".join(data.get("review_reasons") or ["the marker is unsure"]))
     for f in data.get("flags", []):
@@ -190,7 +208,7 @@ def essay_detail(book: MarkBook, user: Principal, view: SubmissionView, rubric) 
                                  for k, v in o["changes"].items())
                 st.markdown(f"- {o['at']:%d %b %Y %H:%M} · {o['teacher']}: {what}. *Why:* {o['reason']}")
     if view.older_results:
-        with st.expander("Earlier results (other rubric versions)"):
+        with st.expander("Other results (earlier rubric versions, or the other marker)"):
             st.dataframe(pd.DataFrame(view.older_results), hide_index=True)
 
 
