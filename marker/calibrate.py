@@ -5,14 +5,20 @@
     model = load_model("class7b.emmodel")           # refuses files this tool did not write
     result = model.apply(marker.mark(text, rubric), text)   # mark/level replaced when use_learnt
 
-The learnt model (``MarkRegressor``) is a stack of two ridge regressions, one on the
-dense features (length, mechanics and - when the rubric has content points - the rubric
-engine's bands, points and flags) and one on word/char TF-IDF; each block's ridge penalty
-is chosen by exact leave-one-out error on the training essays only, and the two blocks'
-leave-one-out predictions are blended by a non-negative least-squares fit.  At small n
-the text block's penalty grows and the blend leans on the dense block by itself, so the
-model degrades gracefully.  Predictions are rounded and clipped to the rubric's mark
-range; the level follows from the rubric's mark ranges.
+The learnt model (``MarkRegressor``) blends ridge regressions on the dense features
+(length, mechanics and - when the rubric has content points - the rubric engine's bands,
+points and flags) and on word/char TF-IDF, and, from ``HGB_MIN_N`` essays, gradient-boosted
+trees (scikit-learn's HistGradientBoostingRegressor, fixed seed) on the dense features, the
+text ridge's out-of-fold mark and prompt relevance (TF-IDF cosine to the centroids of the
+high- and low-marked training essays, computed out of fold).  Each ridge's penalty is chosen
+by exact leave-one-out error on the training essays only, the trees' predictions come from an
+inner 5-fold cross-validation, and the blocks' out-of-fold predictions are blended by a
+non-negative least-squares fit.  The blended prediction is cut into marks at cut-points fitted
+for QWK on those out-of-fold training predictions: plain rounding, a stretch-and-shift, or
+every cut-point optimised - whichever wins a cross-fit on the training predictions.  With
+fewer than ``SMALL_N`` essays the blend weights are fixed (length prior counted double) and
+only a stretch-and-shift is fitted, so the model degrades gracefully.  Nothing is chosen on
+held-out essays; the level follows from the rubric's mark ranges.
 
 The learnt mark is used only when it beats the rubric-only marker in cross-validation
 (``use_learnt``); even then criterion bands, evidence spans and feedback still come from
@@ -52,7 +58,7 @@ __all__ = [
     "report_to_dict", "format_report", "run_cli_calibrate", "qwk", "agreement",
 ]
 
-MODEL_VERSION = "1"  # bump when MarkRegressor / EssayFeatures change in a way old files cannot follow
+MODEL_VERSION = "2"  # bump when MarkRegressor / EssayFeatures change in a way old files cannot follow
 FORMAT = "essay-marker-calibration"
 FORMAT_VERSION = 1
 MIN_ESSAYS = 10  # fewer marked essays than this cannot be cross-validated meaningfully
@@ -169,10 +175,16 @@ def _loo_ridge(Z: Any, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, n
 
 _LENGTH_COLS = tuple(MECHANICS_FEATURES.index(c) for c in ("words_log", "words_sqrt", "types_log"))
 
-HGB_MIN_N = 100  # below this many training essays the boosted trees are left out
+# Small n: below SMALL_N training essays the blocks' blend weights are fixed (too few essays to learn
+# them; the length prior counts double) and only a stretch-and-shift of the marks is fitted.
+SMALL_N = 60
+SMALL_N_WEIGHTS = {"length": 2.0, "dense": 1.0, "text": 1.0}
+AFFINE_STRETCH = np.linspace(0.8, 3.0, 23)  # ridge marks shrink to the mean; QWK wants the teacher's spread
+AFFINE_SHIFT = np.linspace(-0.4, 0.4, 13)  # in standard deviations of the marks
+HGB_MIN_N = 200  # below this many training essays the boosted trees are left out
 INNER_FOLDS = 5  # inner cross-validation (out-of-fold predictions for the trees, relevance and the blend)
-HGB_PARAMS = dict(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
-                  l2_regularization=1.0, max_features=0.5, early_stopping=False, random_state=0)
+HGB_PARAMS = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
+                  l2_regularization=1.0, early_stopping=False, random_state=0)
 
 
 def _qwk_fast(y: np.ndarray, p: np.ndarray) -> float:
@@ -193,8 +205,8 @@ def _affine_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int) -> np.ndarray:
     base = np.arange(lo, hi, dtype=float) + 0.5
     m, sd = float(y.mean()), float(y.std()) or 1.0
     best, best_q = base, _qwk_fast(y, _apply_cuts(p, base, lo))
-    for a in np.linspace(0.8, 2.0, 25):
-        for b in np.linspace(-0.4, 0.4, 17) * sd:
+    for a in AFFINE_STRETCH:
+        for b in AFFINE_SHIFT * sd:
             cuts = (base - m - b) / a + m  # round(m + a (p - m) + b) expressed as cut-points on p
             q = _qwk_fast(y, _apply_cuts(p, cuts, lo))
             if q > best_q + 1e-9:
@@ -202,7 +214,7 @@ def _affine_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return best
 
 
-def _optimised_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, passes: int = 3) -> np.ndarray:
+def _optimised_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, passes: int = 2) -> np.ndarray:
     """Cut-points maximising QWK on (out-of-fold) predictions: coordinate ascent from the best affine
     stretch, each cut searched on a grid between its neighbours; ties keep the current value."""
     cuts = _affine_cuts(p, y, lo, hi).copy()
@@ -213,7 +225,7 @@ def _optimised_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, passes: int 
         for i in range(k):
             left = cuts[i - 1] if i > 0 else cuts[i] - 1.0
             right = cuts[i + 1] if i < k - 1 else cuts[i] + 1.0
-            for c in np.linspace(left, right, 26)[1:-1]:
+            for c in np.linspace(left, right, 18)[1:-1]:
                 old = cuts[i]
                 cuts[i] = c
                 q = _qwk_fast(y, _apply_cuts(p, cuts, lo))
@@ -237,8 +249,8 @@ def _choose_cuts(p: np.ndarray, y: np.ndarray, lo: int, hi: int, seed: int = 0) 
         "cuts": lambda pp, yy: _optimised_cuts(pp, yy, lo, hi),
     }
     n = len(y)
-    if n < 20:
-        return base, "round"
+    if n < SMALL_N:  # too few to choose between methods or to place every cut: stretch and shift only
+        return _affine_cuts(p, y, lo, hi), "affine"
     perm = np.random.RandomState(seed).permutation(n)
     halves = (perm[: n // 2], perm[n // 2:])
     scores = {}
@@ -370,6 +382,10 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.blocks_.append("trees")
         P = np.column_stack([oof[b] for b in self.blocks_])
         self.blender_ = LinearRegression(positive=True).fit(P, y)
+        if n < SMALL_N:  # too few essays to learn blend weights: fixed weights of the blocks
+            wts = np.array([SMALL_N_WEIGHTS.get(b, 1.0) for b in self.blocks_], dtype=float)
+            self.blender_.coef_ = wts / wts.sum()
+            self.blender_.intercept_ = 0.0
         if self.cut_points:
             self.cuts_, self.cut_method_ = _choose_cuts(self.blender_.predict(P), y, lo, hi)
         return self
@@ -690,6 +706,15 @@ def _trusted_types() -> list[str]:
         "sklearn.linear_model._base.LinearRegression",
         "sklearn.preprocessing._data.StandardScaler",
         "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss._loss.CyHalfSquaredError",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.Interval",
+        "numpy.random._generator.Generator",
+        "numpy.uint64",
         "numpy.ndarray",
         "numpy.dtype",
         "numpy.float64",

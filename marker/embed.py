@@ -51,6 +51,7 @@ class SentenceEncoder:
         # Offline only, and before model2vec / huggingface_hub are imported.
         os.environ["HF_HUB_OFFLINE"] = "1"
         self._model = _load_static_model(model_dir)
+        self._chunk_ids: dict[str, list[int]] = {}
         self.model_dir = model_dir
 
     @property
@@ -69,13 +70,29 @@ class SentenceEncoder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self._model.encode(
-            texts, normalize=False, use_multiprocessing=False, show_progress_bar=False
-        )
-        vecs = np.array(vecs, dtype=np.float32, copy=True).reshape(len(texts), self.dim)
+        vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
+        table = self._model.embedding
+        for i, ids in enumerate(self._token_ids(texts)):
+            if ids:
+                vecs[i] = table[ids].mean(axis=0)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         np.divide(vecs, norms, out=vecs, where=norms > 0)
         return vecs
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, as model2vec's tokenize() gives them, but memoised per
+        whitespace-separated chunk: the tokenizer splits on whitespace before anything else, so a
+        text's ids are its chunks' ids in order, and essays share most of their chunks."""
+        cache = self._chunk_ids
+        chunked = [t.split() for t in texts]
+        unseen = sorted({c for chunks in chunked for c in chunks} - cache.keys())
+        if unseen:
+            if len(cache) > 200_000:
+                cache.clear()
+            unk = self._model.unk_token_id
+            for chunk, enc in zip(unseen, self._model.tokenizer.encode_batch_fast(unseen, add_special_tokens=False)):
+                cache[chunk] = [i for i in enc.ids if i != unk]
+        return [[i for c in chunks for i in cache[c]] for chunks in chunked]
 
     def similarity(self, a_texts: Sequence[str], b_texts: Sequence[str]) -> np.ndarray:
         """Cosine similarity matrix, shape ``(len(a_texts), len(b_texts))``, float32 in [-1, 1]."""

@@ -179,6 +179,14 @@ class BatchResult:
                 "similar_pairs": list(self.similar_pairs)}
 
 
+def single_threaded_blas() -> None:
+    """Marking multiplies small matrices; BLAS threads only contend with each other (and with the
+    other worker processes), so marking processes use one BLAS thread each."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def _mark_one(args: tuple[str, str, Rubric]) -> MarkResult | IngestFailure:
     name, text, rub = args
     try:
@@ -206,7 +214,7 @@ def mark_many(essays: Iterable[EssayText | tuple[str, str]], rubric: Rubric | st
         processes = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
     outputs: list[MarkResult | IngestFailure] = []
     if processes > 1:
-        with ProcessPoolExecutor(max_workers=processes) as pool:
+        with ProcessPoolExecutor(max_workers=processes, initializer=single_threaded_blas) as pool:
             for done, out in enumerate(pool.map(_mark_one, jobs, chunksize=max(1, total // (processes * 8))), 1):
                 outputs.append(out)
                 if progress:

@@ -4,9 +4,11 @@
 one sparse matrix, the horizontal stack of
 
 * a dense block, standard-scaled:
-    - generic length and mechanics features read from the raw text (words, sentences,
-      paragraphs, mean sentence length, type-token ratio, long-word ratio, spelling-error
-      rate, ...), usable with any rubric or none;
+    - generic length and mechanics features read from the raw text (characters, words,
+      sentences, paragraphs, unique and long words - as counts and log/sqrt transforms -,
+      sentence-length and word-length statistics, type-token ratio, spelling errors,
+      punctuation counts, readability (Flesch, Flesch-Kincaid), counts of anonymisation
+      tokens such as ASAP's @CAPS1 / @PERSON1 / @NUM1, ...), usable with any rubric or none;
     - optionally (``use_engine``) the rubric engine's view of the essay, taken from
       ``marker.mark(text, rubric).to_dict()``: criterion bands and scores, content-point
       coverage and confidences, flags, the rubric mark and level;

@@ -217,11 +217,17 @@ def restatement(a: Analysis) -> Flag | None:
     return None
 
 
+_QUESTIONS: dict[str, object] = {}
+
+
 def _question_sentence(a: Analysis):
     from .text import analyse
 
-    doc = analyse(a.rubric.question)
-    return doc.sentences[0] if doc.sentences else a.doc.sentences[0]
+    q = a.rubric.question
+    if q not in _QUESTIONS:
+        doc = analyse(q)
+        _QUESTIONS[q] = doc.sentences[0] if doc.sentences else None
+    return _QUESTIONS[q] or a.doc.sentences[0]
 
 
 # -- topic and form ----------------------------------------------------------------
