@@ -96,24 +96,24 @@ class Lexicon:
 
 def phrase_positions(keys: list[str], phrase: Phrase) -> tuple[int, int] | None:
     """First (start, end) token positions where ``phrase`` occurs in ``keys`` (one gap allowed)."""
-    first = phrase.keys[0]
+    first, rest = phrase.keys[0], phrase.keys[1:]
     n = len(keys)
-    for i, k in enumerate(keys):
-        if k != first:
-            continue
+    i = -1
+    while True:
+        try:
+            i = keys.index(first, i + 1)
+        except ValueError:
+            return None
         j = i
-        ok = True
-        for pk in phrase.keys[1:]:
+        for pk in rest:
             if j + 1 < n and keys[j + 1] == pk:
                 j += 1
-            elif j + 2 < n and keys[j + 2] == pk and len(phrase.keys) > 1:
+            elif j + 2 < n and keys[j + 2] == pk:
                 j += 2
             else:
-                ok = False
                 break
-        if ok:
+        else:
             return i, j + 1
-    return None
 
 
 class PhraseIndex:
