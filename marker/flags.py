@@ -201,6 +201,8 @@ def non_english(a: Analysis) -> Flag | None:
 
 # -- the question, restated ------------------------------------------------------
 def restatement(a: Analysis) -> Flag | None:
+    if a.doc.n_words < a.rubric.min_words:
+        return None  # too short to tell; too_short says so
     q_keys = set(a.lex.keys(_question_sentence(a)))
     generic = {"why", "reason", "mani", "factor", "import", "this", "essay", "will", "look", "question", "discuss",
                "explain", "becaus", "the", "a", "an", "of", "to", "and", "in", "as", "by", "was", "did", "he", "it"}
@@ -251,8 +253,8 @@ def contest_sentences(a: Analysis) -> list[int]:
 def off_topic(a: Analysis) -> Flag | None:
     """About something else: few of the question's points, and little about the contest itself."""
     n = len(a.signals)
-    if n == 0:
-        return None
+    if n == 0 or a.doc.n_words < a.rubric.min_words:
+        return None  # too short to tell what it is about; too_short says so
     words = max(1, a.doc.n_words)
     point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
