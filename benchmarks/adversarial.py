@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nGaming flags on the honest dev_fixedlen essays (information only): {len(extra_false)} in {n_extra}"
               + "".join(f"\n      {n}: {f}" for n, f in extra_false))
     labelled = [lab for lab in labels if lab["flags"]]
-    print(f"\nLabelled-flag essays of dev: " + ", ".join(
+    print("\nLabelled-flag essays of dev: " + ", ".join(
         f"{lab['file']} {lab['flags']} -> {res[lab['file']].flags}" for lab in labelled if lab["file"] in res))
 
     # ---- fairness -----------------------------------------------------------------------------

@@ -40,7 +40,6 @@ def _opening(a: Analysis, sentence: int, n: int = 8) -> str:
 def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[str]) -> list[FeedbackItem]:
     rubric = a.rubric
     items: list[FeedbackItem] = []
-    crit_by_id = {c.id: c for c in rubric.criteria}
     bands = {cid: s.band for cid, s in scores.items()}
 
     # Strengths: criteria at band 3+, then the best-made points.

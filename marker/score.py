@@ -19,11 +19,9 @@ import math
 from dataclasses import dataclass, field
 
 from .analysis import Analysis
-from .result import Span
+from .profile import LUCK_WORDS
+from .profile import body_paragraphs as _body_paragraphs
 from .rubric import Rubric
-
-LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "time", "timing", "circumst", "conting", "accid", "happen",
-              "coincid", "unfortun", "misfortun", "opportun")
 
 
 @dataclass
@@ -41,11 +39,6 @@ class CriterionScore:
 
 def _clip(x: float) -> float:
     return max(0.0, min(4.0, x))
-
-
-def _body_paragraphs(a: Analysis) -> list[int]:
-    paras = [p.index for p in a.doc.paragraphs if p.n_words >= 12]
-    return paras or [p.index for p in a.doc.paragraphs]
 
 
 def _credited(a: Analysis, i: int) -> bool:
