@@ -10,7 +10,7 @@ See docs/engine-api.md.
 """
 __version__ = "0.1.0"
 
-from .engine import BatchResult, mark, mark_many  # noqa: E402
+from .engine import BatchResult, iter_mark, mark, mark_many  # noqa: E402
 from .ingest import (  # noqa: E402
     EssayText, IngestError, IngestFailure, from_text, read_bytes, read_file, read_paths, read_upload_many,
 )
@@ -18,7 +18,7 @@ from .result import CriterionResult, MarkResult, PointResult, Span  # noqa: E402
 from .rubric import Rubric, RubricError, list_rubrics, load_rubric, parse_rubric  # noqa: E402
 
 __all__ = [
-    "__version__", "mark", "mark_many", "BatchResult", "MarkResult", "CriterionResult", "PointResult", "Span",
+    "__version__", "mark", "mark_many", "iter_mark", "BatchResult", "MarkResult", "CriterionResult", "PointResult", "Span",
     "EssayText", "IngestError", "IngestFailure", "from_text", "read_bytes", "read_file", "read_paths",
     "read_upload_many", "Rubric", "RubricError", "list_rubrics", "load_rubric", "parse_rubric",
 ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -187,12 +187,44 @@ def single_threaded_blas() -> None:
     threadpool_limits(1, user_api="blas")
 
 
-def _mark_one(args: tuple[str, str, Rubric]) -> MarkResult | IngestFailure:
-    name, text, rub = args
+def _mark_one(name: str, text: str, rub: Rubric) -> MarkResult | IngestFailure:
     try:
         return mark(text, rub, essay=name)
     except Exception as exc:  # one bad essay must not lose the batch
         return IngestFailure(name, f"could not be marked: {type(exc).__name__}: {exc}")
+
+
+_WORKER_RUBRIC: Rubric | None = None
+
+
+def _init_worker(rub: Rubric) -> None:
+    """Each worker process receives the rubric once, not with every essay."""
+    global _WORKER_RUBRIC
+    _WORKER_RUBRIC = rub
+    single_threaded_blas()
+
+
+def _mark_in_worker(item: tuple[str, str]) -> MarkResult | IngestFailure:
+    return _mark_one(item[0], item[1], _WORKER_RUBRIC)
+
+
+def iter_mark(essays: Sequence[EssayText | tuple[str, str]], rubric: Rubric | str | None = None, *,
+              processes: int | None = None) -> Iterator[MarkResult | IngestFailure]:
+    """Mark essays one by one, in order, yielding each result (or failure) as soon as it is ready.
+
+    For large jobs (10,000 essays) this keeps memory flat: results can be written out as they come.
+    Batches of ``PARALLEL_FROM`` or more run over several processes.
+    """
+    rub = _rubric(rubric)
+    items = [(e.name, e.text) if isinstance(e, EssayText) else (e[0], e[1]) for e in essays]
+    if processes is None:
+        processes = min(os.cpu_count() or 1, 4) if len(items) >= PARALLEL_FROM else 1
+    if processes > 1:
+        with ProcessPoolExecutor(max_workers=processes, initializer=_init_worker, initargs=(rub,)) as pool:
+            yield from pool.map(_mark_in_worker, items, chunksize=max(1, min(32, len(items) // (processes * 8))))
+    else:
+        for name, text in items:
+            yield _mark_one(name, text, rub)
 
 
 def mark_many(essays: Iterable[EssayText | tuple[str, str]], rubric: Rubric | str | None = None, *,
@@ -206,24 +238,13 @@ def mark_many(essays: Iterable[EssayText | tuple[str, str]], rubric: Rubric | st
     """
     from .similarity import similar_pairs
 
-    rub = _rubric(rubric)
     items = [(e.name, e.text) if isinstance(e, EssayText) else (e[0], e[1]) for e in essays]
     total = len(items)
-    jobs = [(n, t, rub) for n, t in items]
-    if processes is None:
-        processes = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
     outputs: list[MarkResult | IngestFailure] = []
-    if processes > 1:
-        with ProcessPoolExecutor(max_workers=processes, initializer=single_threaded_blas) as pool:
-            for done, out in enumerate(pool.map(_mark_one, jobs, chunksize=max(1, total // (processes * 8))), 1):
-                outputs.append(out)
-                if progress:
-                    progress(done, total, items[done - 1][0])
-    else:
-        for done, job in enumerate(jobs, 1):
-            outputs.append(_mark_one(job))
-            if progress:
-                progress(done, total, job[0])
+    for done, out in enumerate(iter_mark(items, rubric, processes=processes), 1):
+        outputs.append(out)
+        if progress:
+            progress(done, total, items[done - 1][0])
     results = [o for o in outputs if isinstance(o, MarkResult)]
     failures = [o for o in outputs if isinstance(o, IngestFailure)]
     texts = {n: t for n, t in items}
@@ -234,9 +255,7 @@ def mark_many(essays: Iterable[EssayText | tuple[str, str]], rubric: Rubric | st
         by_name[pair["b"]].similar_to.append({"essay": pair["a"], "overlap": pair["overlap"]})
     for pair in pairs:
         for name in (pair["a"], pair["b"]):
-            r = by_name[name]
-            if "copying" not in r.flags:
-                other = pair["b"] if name == pair["a"] else pair["a"]
-                r.needs_review = True
-                r.review_reasons.append(f"shares {round(100 * pair['overlap'])}% of its text with {other}")
+            other = pair["b"] if name == pair["a"] else pair["a"]
+            by_name[name].needs_review = True
+            by_name[name].review_reasons.append(f"shares {round(100 * pair['overlap'])}% of its text with {other}")
     return BatchResult(results, failures, pairs)
