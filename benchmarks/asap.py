@@ -7,9 +7,11 @@ read from there only; nothing is copied.  Per prompt, k-fold cross-validated QWK
 predictions clipped to the prompt's score range) of
 
   (a) model       - marker.calibrate.MarkRegressor: word/char TF-IDF + generic length and
-                    mechanics features (no rubric engine), ridge blocks blended;
+                    mechanics features (no rubric engine); ridge blocks and boosted trees
+                    blended, marks cut at cut-points chosen on the training folds only;
   (b) word count  - linear regression on the word count, rounded and clipped;
-  (c) mechanics   - the same ridge on the length/mechanics features alone (no TF-IDF);
+  (c) mechanics   - a ridge on the length/mechanics features alone (no TF-IDF, no trees,
+                    plain rounding);
 
 their averages over the prompts, learning-curve points (model trained on 30 and 100 random
 essays of each training fold, tested on the held-out fold; averaged over folds and seeds),
@@ -75,7 +77,7 @@ def run_prompt(p: int, texts: list[str], y: np.ndarray, folds: int, seeds: int, 
         pred["model"][te] = m.predict(tx_te)
         lr = LinearRegression().fit(words[tr, None], y[tr])
         pred["words"][te] = np.clip(np.rint(lr.predict(words[te, None])), lo, hi)
-        mm = MarkRegressor(lo, hi, use_engine=False, use_text=False).fit(tx_tr, y[tr])
+        mm = MarkRegressor(lo, hi, use_engine=False, use_text=False, use_trees=False, cut_points=False).fit(tx_tr, y[tr])
         pred["mechanics"][te] = mm.predict(tx_te)
     out = {
         "prompt": p, "n": n, "range": [lo, hi],

@@ -297,3 +297,45 @@ def test_same_bytes_whatever_the_process_history(rubric, monkeypatch):
     F.EssayFeatures(use_engine=False).fit(other[::-1])  # ... filled in a different order
     monkeypatch.setattr(F, "_VOCAB_LIMIT", 10**9)
     assert sha() == first
+
+
+def test_trees_and_cut_points_round_trip(tmp_path, monkeypatch):
+    """From HGB_MIN_N essays the model adds boosted trees; they save, load (explicit trusted types) and
+    give byte-identical files when trained twice on the same data."""
+    import skops.io as sio
+
+    import marker.calibrate as cal
+    from marker.calibrate import HGB_MIN_N, MarkRegressor, _stable_zip
+
+    monkeypatch.setitem(cal.HGB_PARAMS, "max_iter", 15)  # the same code path, fewer boosting rounds: fast
+
+    texts, marks = synthetic_essays(max(HGB_MIN_N, 120), seed=13)
+    a = MarkRegressor(0, 6).fit(texts, marks)
+    b = MarkRegressor(0, 6).fit(list(texts), list(marks))
+    assert "trees" in a.blocks_ and a.cut_method_ in ("round", "affine", "cuts")
+    assert np.all(np.diff(a.cuts_) > 0) and len(a.cuts_) == 6
+    assert hashlib.sha256(_stable_zip(sio.dumps(a))).digest() == hashlib.sha256(_stable_zip(sio.dumps(b))).digest()
+    model = CalibratedModel(a, {"model_id": "learnt:test", "model_version": "x", "use_learnt": True})
+    from marker.calibrate import MODEL_VERSION
+
+    model.meta["model_version"] = MODEL_VERSION
+    loaded = load_model(save_model(model, tmp_path / "trees.emmodel"))
+    probe, _ = synthetic_essays(25, seed=14)
+    assert np.array_equal(loaded.predict(probe), a.predict(probe))
+    assert np.allclose(loaded.regressor.predict_raw(probe), a.predict_raw(probe))
+    assert all(0 <= p <= 6 for p in loaded.predict(["", "word " * 3000]))
+
+
+def test_cut_points_fit_qwk():
+    from marker.calibrate import _affine_cuts, _apply_cuts, _choose_cuts, _optimised_cuts, _qwk_fast, qwk
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 7, 300)
+    p = 3 + 0.5 * (y - 3) + rng.randn(300) * 0.6  # shrunk towards the mean, as ridge marks are
+    assert abs(_qwk_fast(y, np.clip(np.rint(p), 0, 6).astype(int)) - qwk(y, np.clip(np.rint(p), 0, 6), 0, 6)) < 1e-9
+    base = qwk(y, _apply_cuts(p, np.arange(6) + 0.5, 0), 0, 6)
+    aff = qwk(y, _apply_cuts(p, _affine_cuts(p, y, 0, 6), 0), 0, 6)
+    opt = qwk(y, _apply_cuts(p, _optimised_cuts(p, y, 0, 6), 0), 0, 6)
+    assert base < aff <= opt + 1e-12
+    cuts, method = _choose_cuts(p, y, 0, 6)
+    assert method in ("affine", "cuts") and np.all(np.diff(cuts) > 0)
