@@ -79,7 +79,7 @@ def _apply_structure(scores: dict[str, CriterionScore], profile: dict[str, float
 def _confidence(a: Analysis, scores: dict[str, CriterionScore], fit, flags: list[Flag]) -> tuple[float, list[str]]:
     reasons = []
     conf = 0.9
-    unsure_points = [p.id for p in a.points if 0.35 <= p.confidence < 0.65]
+    unsure_points = [p.id for p in a.points if 0.4 <= p.confidence < 0.65]
     if unsure_points:
         conf -= 0.03 * min(5, len(unsure_points))
     near = [cid for cid, s in scores.items() if abs(s.score - round(s.score)) > 0.35]

@@ -14,7 +14,8 @@ from .analysis import Analysis
 from .score import CriterionScore
 
 MISSING_BELOW = 0.3
-MAX_TARGETS = 5
+MAX_TARGETS = 5  # a student can act on a handful of targets, not a list of everything
+MAX_CRITERION_TARGETS = 3
 MAX_STRENGTHS = 4
 
 
@@ -62,7 +63,7 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
 
     # Targets: weakest weighted criteria first.
     weak = sorted((c for c in rubric.criteria if bands.get(c.id, 0) <= 2),
-                  key=lambda c: (bands.get(c.id, 0) - c.weight, c.id))
+                  key=lambda c: (bands.get(c.id, 0) - c.weight, c.id))[:MAX_CRITERION_TARGETS]
     for c in weak:
         if c.id == "analysis":
             narrated = _narrated_paragraph(a)
