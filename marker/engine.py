@@ -18,6 +18,7 @@ from .profile import essay_profile
 from .score import SCORERS, CriterionScore, _clip, fit_level
 
 REVIEW_BELOW = 0.55  # confidence under which a result goes to the teacher's review queue
+BORDERLINE = 0.5  # a fit within this many marks of a level boundary goes to review too
 PARALLEL_FROM = 48  # batches at least this large are marked over several processes
 
 
@@ -84,7 +85,7 @@ def _confidence(a: Analysis, scores: dict[str, CriterionScore], fit, flags: list
         conf -= 0.03 * min(5, len(unsure_points))
     near = [cid for cid, s in scores.items() if abs(s.score - round(s.score)) > 0.35]
     conf -= 0.02 * len(near)
-    if fit.boundary_distance < 0.6:
+    if fit.boundary_distance < BORDERLINE:
         conf -= 0.15
         reasons.append(f"borderline between two levels (the fit lands {fit.continuous_mark:.1f})")
     if fit.capped_by:
@@ -152,7 +153,7 @@ def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *
     result = MarkResult(
         essay=essay, rubric=rub.id, rubric_version=rub.version, marker_version=__version__,
         mark=fit.mark, max_mark=rub.max_mark, level=fit.level, confidence=conf,
-        needs_review=bool(flags) or conf < REVIEW_BELOW, review_reasons=review_reasons,
+        needs_review=bool(flags) or conf < REVIEW_BELOW or fit.boundary_distance < BORDERLINE, review_reasons=review_reasons,
         criteria=criteria, points=points,
         flags=[f.id for f in flags], flag_reasons={f.id: f.reason for f in flags},
         flag_spans={f.id: [_span(flagged, i) for i in f.sentences if i < len(flagged.doc.sentences)]
