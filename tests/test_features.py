@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,23 +41,7 @@ def synthetic_essays(n: int, seed: int = 0) -> tuple[list[str], list[int]]:
     return texts, marks
 
 
-TINY_RUBRIC = """\
-id: tiny_test
-version: "1"
-title: Tiny test rubric
-question: Explain what happened.
-max_mark: 6
-levels:
-  - {level: 0, min: 0, max: 0, descriptor: Nothing relevant}
-  - {level: 1, min: 1, max: 2, descriptor: Basic}
-  - {level: 2, min: 3, max: 4, descriptor: Some}
-  - {level: 3, min: 5, max: 6, descriptor: Good}
-criteria:
-  - id: communication
-    name: Communication
-    bands: {0: none, 1: weak, 2: fair, 3: good, 4: excellent}
-    feedback: {0: Write more., 1: Organise it., 2: Link ideas., 3: Good flow., 4: Excellent.}
-"""
+TINY_RUBRIC = (Path(__file__).parent / "data" / "tiny_rubric.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture()
