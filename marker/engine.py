@@ -105,7 +105,27 @@ def _confidence(a: Analysis, scores: dict[str, CriterionScore], fit, flags: list
 def mark(text: str, rubric: Rubric | str | None = None, essay: str = "pasted", *,
          use_similarity: bool = True) -> MarkResult:
     """Mark one essay against a rubric (an id, a path, or a loaded Rubric)."""
-    rub = _rubric(rubric)
+    with _one_blas_thread():
+        return _mark(text, _rubric(rubric), essay, use_similarity)
+
+
+_BLAS: object | None = None
+
+
+def _one_blas_thread():
+    """A context in which BLAS uses one thread. Marking multiplies small matrices (an essay's
+    sentences by the rubric's reference sentences): extra BLAS threads only spin, and on a busy
+    machine they more than double the time per essay. The controller is built once (building it
+    scans the loaded libraries); entering its limit costs microseconds."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")  # type: ignore[attr-defined]
+
+
+def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResult:
     a = analyse_essay(text, rub, use_similarity=use_similarity)
     flags = detect_flags(a)
     flagged = a  # flag sentences index this reading
