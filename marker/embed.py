@@ -71,10 +71,15 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
-        table = self._model.embedding
-        for i, ids in enumerate(self._token_ids(texts)):
-            if ids:
-                vecs[i] = table[ids].mean(axis=0)
+        ids = self._token_ids(texts)
+        lengths = np.fromiter((len(i) for i in ids), dtype=np.intp, count=len(ids))
+        rows = np.flatnonzero(lengths)
+        if rows.size:
+            # One gather and one segmented sum for all texts; the mean's division by the token
+            # count is left out because the rows are normalised next.
+            flat = np.fromiter((t for i in ids for t in i), dtype=np.intp, count=int(lengths.sum()))
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[rows]
+            vecs[rows] = np.add.reduceat(self._model.embedding[flat], starts, axis=0)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         np.divide(vecs, norms, out=vecs, where=norms > 0)
         return vecs

@@ -34,6 +34,15 @@ class Phrase:
 
     keys: tuple[str, ...]
     text: str
+    # the keys as a set: a sentence lacking any of them cannot hold the phrase (a cheap first test)
+    key_set: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key_set", frozenset(self.keys))
+
+    def within(self, keys: list[str], key_set: set[str] | frozenset[str]) -> bool:
+        """Whether the phrase occurs in a sentence with these keys (and this set of them)."""
+        return self.key_set <= key_set and (len(self.keys) == 1 or phrase_positions(keys, self) is not None)
 
 
 @dataclass(frozen=True)
@@ -94,26 +103,32 @@ class Lexicon:
         return out
 
 
+def match_at(keys: list[str], i: int, phrase: Phrase) -> int | None:
+    """End position of ``phrase`` matched from token ``i`` (whose key must be its first), or None."""
+    n = len(keys)
+    j = i
+    for pk in phrase.keys[1:]:
+        if j + 1 < n and keys[j + 1] == pk:
+            j += 1
+        elif j + 2 < n and keys[j + 2] == pk:
+            j += 2
+        else:
+            return None
+    return j + 1
+
+
 def phrase_positions(keys: list[str], phrase: Phrase) -> tuple[int, int] | None:
     """First (start, end) token positions where ``phrase`` occurs in ``keys`` (one gap allowed)."""
-    first, rest = phrase.keys[0], phrase.keys[1:]
-    n = len(keys)
+    first = phrase.keys[0]
     i = -1
     while True:
         try:
             i = keys.index(first, i + 1)
         except ValueError:
             return None
-        j = i
-        for pk in rest:
-            if j + 1 < n and keys[j + 1] == pk:
-                j += 1
-            elif j + 2 < n and keys[j + 2] == pk:
-                j += 2
-            else:
-                break
-        else:
-            return i, j + 1
+        end = match_at(keys, i, phrase)
+        if end is not None:
+            return i, end
 
 
 class PhraseIndex:
@@ -125,12 +140,8 @@ class PhraseIndex:
             self.by_first.setdefault(p.keys[0], []).append(p)
 
     def hits(self, keys: list[str], key_set: set[str]) -> list[str]:
-        out = []
-        for k in sorted(key_set & self.by_first.keys()):
-            for p in self.by_first[k]:
-                if phrase_positions(keys, p) is not None:
-                    out.append(p.text)
-        return out
+        return [p.text for k in sorted(key_set & self.by_first.keys()) for p in self.by_first[k]
+                if p.within(keys, key_set)]
 
 
 class CueIndex:
@@ -148,13 +159,17 @@ class CueIndex:
         three or more parts of which all but one match (weak evidence, combined with similarity)."""
         full: dict[str, str] = {}
         partial: set[str] = set()
+        present: dict[int, bool] = {}  # id(part) -> found: cues share parts ("Stalin", "because")
         for k in sorted(key_set & self.by_first.keys()):
             for pid, cue in self.by_first[k]:
                 if pid in full:
                     continue
                 misses = 0
                 for part in cue.parts:
-                    if not _part_present(keys, key_set, part):
+                    found = present.get(id(part))
+                    if found is None:
+                        found = present[id(part)] = _part_present(keys, key_set, part)
+                    if not found:
                         misses += 1
                         if misses > 1 or len(cue.parts) < 3:
                             break
@@ -166,11 +181,7 @@ class CueIndex:
 
 
 def _part_present(keys: list[str], key_set: set[str], part: tuple[Phrase, ...]) -> bool:
-    for ph in part:
-        if ph.keys[0] in key_set and (len(ph.keys) == 1 or (
-                all(k in key_set for k in ph.keys[1:]) and phrase_positions(keys, ph) is not None)):
-            return True
-    return False
+    return any(ph.within(keys, key_set) for ph in part)
 
 
 def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:

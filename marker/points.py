@@ -136,11 +136,15 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
         unit_starts.append(len(texts))
         texts.extend([s.text, *_clauses(s)])
     sims = get_encoder().encode(texts) @ refs.vecs.T  # (units, refs)
-    anchored = np.zeros((len(doc.sentences), len(refs.starts) and refs.vecs.shape[0]), dtype=bool)
-    for i, k in enumerate(keys):
-        cols = [refs.vocab[c] for c in content_keys(k, lex) if c in refs.vocab]
-        if cols:
-            anchored[i] = (refs.anchors[cols].sum(0) >= ANCHOR_WORDS) & (refs.specific[cols].sum(0) >= 1)
+    # has[i, v]: sentence i has the v-th of the essay's rubric content keys; then the words each
+    # sentence shares with each reference sentence, and how many of them are specific
+    sentence_cols = [[refs.vocab[c] for c in content_keys(k, lex) if c in refs.vocab] for k in keys]
+    used = sorted({c for cols in sentence_cols for c in cols})
+    where = {c: j for j, c in enumerate(used)}
+    has = np.zeros((len(doc.sentences), len(used)), dtype=np.float32)
+    for i, cols in enumerate(sentence_cols):
+        has[i, [where[c] for c in cols]] = 1.0
+    anchored = ((has @ refs.anchors[used]) >= ANCHOR_WORDS) & ((has @ refs.specific[used]) >= 1)
     counts = np.diff([*unit_starts, len(texts)])
 
     def per_sentence(m: np.ndarray) -> np.ndarray:

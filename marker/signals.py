@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon, Phrase, PhraseIndex, phrase_positions
+from .lexicon import Lexicon, Phrase, PhraseIndex, match_at
 from .text import Sentence, stem
 
 # Causal connectives: a factor producing an effect.
@@ -100,6 +100,7 @@ CAUSAL = PhraseIndex(_compile(_CAUSAL))
 JUDGEMENT = PhraseIndex(_compile(_JUDGEMENT))
 WEIGHING = PhraseIndex(_compile(_WEIGHING))
 CONCLUSION = _compile(_CONCLUSION_OPENERS)
+CONCLUSION_BY_FIRST = PhraseIndex(CONCLUSION).by_first  # an opener must match from the first word
 OUTCOME_STEMS = {stem(w) for w in _OUTCOME} | set(_OUTCOME)
 
 
@@ -178,6 +179,6 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     sig.function_ratio = sum(1 for w in lowers if w in _FUNCTION_WORDS) / max(1, len(lowers))
     sig.chatty = bool(_FIRST_PERSON_CHAT.search(sentence.text))
     first = keys[:4]
-    sig.conclusion_opener = any(phrase_positions(first, p) == (0, len(p.keys)) or
-                                (phrase_positions(first, p) or (9, 9))[0] == 0 for p in CONCLUSION)
+    sig.conclusion_opener = bool(first) and any(
+        match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ()))
     return sig
