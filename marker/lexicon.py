@@ -145,43 +145,55 @@ class PhraseIndex:
 
 
 class CueIndex:
-    """Cues indexed by the first keys of their first part's alternatives."""
+    """Cues indexed by the first keys of their first part's alternatives.
+
+    Every distinct phrase of every cue gets a number; a sentence is first searched once for the
+    phrases it holds, and each cue part is then present when one of its phrases is
+    (a set test), since many cues share parts ("Stalin", "because")."""
 
     def __init__(self, cues: dict[str, list[Cue]]):
-        self.by_first: dict[str, list[tuple[str, Cue]]] = {}
+        number: dict[Phrase, int] = {}
+        self.by_first: dict[str, list[tuple[str, Cue, tuple[frozenset[int], ...]]]] = {}
         for pid, cs in cues.items():
             for c in cs:
+                parts = []
+                for part in c.parts:
+                    parts.append(frozenset(number.setdefault(ph, len(number)) for ph in part))
                 for k in {alt.keys[0] for alt in c.parts[0]}:
-                    self.by_first.setdefault(k, []).append((pid, c))
+                    self.by_first.setdefault(k, []).append((pid, c, tuple(parts)))
+        # Each phrase is filed under its key that the fewest phrases share, so that a sentence is
+        # tested only against phrases whose rarest key it has.
+        sharing: dict[str, int] = {}
+        for ph in number:
+            for k in ph.key_set:
+                sharing[k] = sharing.get(k, 0) + 1
+        self.phrases_by_key: dict[str, list[tuple[int, frozenset[str], Phrase]]] = {}
+        for ph, n in number.items():
+            rarest = min(sorted(ph.key_set), key=lambda k: sharing[k])
+            self.phrases_by_key.setdefault(rarest, []).append((n, ph.key_set, ph))
 
     def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
         """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
         three or more parts of which all but one match (weak evidence, combined with similarity)."""
         full: dict[str, str] = {}
         partial: set[str] = set()
-        present: dict[int, bool] = {}  # id(part) -> found: cues share parts ("Stalin", "because")
+        present = {n for k in key_set & self.phrases_by_key.keys() for n, need, ph in self.phrases_by_key[k]
+                   if need <= key_set and (len(ph.keys) == 1 or phrase_positions(keys, ph) is not None)}
         for k in sorted(key_set & self.by_first.keys()):
-            for pid, cue in self.by_first[k]:
+            for pid, cue, parts in self.by_first[k]:
                 if pid in full:
                     continue
                 misses = 0
-                for part in cue.parts:
-                    found = present.get(id(part))
-                    if found is None:
-                        found = present[id(part)] = _part_present(keys, key_set, part)
-                    if not found:
+                for part in parts:
+                    if part.isdisjoint(present):
                         misses += 1
-                        if misses > 1 or len(cue.parts) < 3:
+                        if misses > 1 or len(parts) < 3:
                             break
                 if misses == 0:
                     full[pid] = cue.text
-                elif misses == 1 and len(cue.parts) >= 3:
+                elif misses == 1 and len(parts) >= 3:
                     partial.add(pid)
         return full, partial - set(full)
-
-
-def _part_present(keys: list[str], key_set: set[str], part: tuple[Phrase, ...]) -> bool:
-    return any(ph.within(keys, key_set) for ph in part)
 
 
 def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[int, int]] | None:
