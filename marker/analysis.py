@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .lexicon import Lexicon, lexicon_for
 from .points import FOUND_AT, PointFinding, detect_points
@@ -26,6 +27,11 @@ class Analysis:
     off_period: list[bool] = field(default_factory=list)
     # set by the gaming detectors: sentences whose content earns no credit (repeats, salad, off-topic)
     discounted: set[int] = field(default_factory=set)
+
+    @cached_property
+    def alpha_words(self) -> list[str]:
+        """The essay's words (lower-cased, letters only), in order."""
+        return [t.lower for s in self.doc.sentences for t in s.tokens if t.lower.isalpha()]
 
     @property
     def found(self) -> dict[str, PointFinding]:

@@ -32,7 +32,18 @@ def body_paragraphs(a: Analysis) -> list[int]:
 
 
 def essay_profile(a: Analysis) -> dict[str, float]:
-    """Measures named after what they count; all finite floats."""
+    """Measures named after what they count; all finite floats.
+
+    Remembered on the analysis until its set of discounted sentences changes (the flags read the
+    profile before scoring does)."""
+    key = frozenset(a.discounted)
+    cached = a.__dict__.get("_profile")
+    if cached is None or cached[0] != key:
+        cached = a.__dict__["_profile"] = (key, _profile(a))
+    return dict(cached[1])
+
+
+def _profile(a: Analysis) -> dict[str, float]:
     sig, n = a.signals, len(a.signals)
     words = max(1, a.doc.n_words)
     credited = [i for i in range(n) if i not in a.discounted]
