@@ -1,7 +1,7 @@
 """Build the offline sentence-embedding model shipped in ``marker/data/embeddings/minilm-distilled/``.
 
 This is a one-off, development-time step. Its output (about 8 MB) is committed to the
-repository, and at run time ``marker.embed`` loads it with ``model2vec.StaticModel`` only:
+repository, and at run time ``marker.embed`` reads it with safetensors and tokenizers only:
 no torch, no transformers, no network.
 
 What it does
@@ -162,7 +162,7 @@ language: en
 # minilm-distilled
 
 Static (model2vec) sentence embeddings used by `marker.embed` for semantic similarity between
-student sentences and rubric example sentences. Loaded offline with `model2vec.StaticModel`;
+student sentences and rubric example sentences. Read offline by `marker.embed` (safetensors + tokenizers, as `model2vec.StaticModel` reads it);
 no torch at run time.
 
 - **Source model:** [{base_model}](https://huggingface.co/{base_model}) by sentence-transformers,

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +60,6 @@ def test_loads_shipped_model(enc):
     config = json.loads((MODEL_DIR / "config.json").read_text(encoding="utf-8"))
     assert enc.dim == config["hidden_dim"] > 0
     assert get_encoder() is enc  # cached singleton
-    assert os.environ.get("HF_HUB_OFFLINE") == "1"
 
 
 def test_encode_shape_dtype_and_unit_norm(enc):
@@ -125,14 +122,16 @@ def test_similarity_matrix(enc):
     np.testing.assert_allclose(sims, enc.encode(SENTENCES[:2]) @ enc.encode(SENTENCES).T, atol=1e-6)
 
 
-def test_encode_is_fast(enc):
-    batch = [f"{s} ({i})" for i in range(6) for s in SENTENCES]  # 30 sentences
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        enc.encode(batch)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 0.05  # typically ~1 ms; generous bound for a busy CI machine
+def test_same_vectors_as_model2vec_reads_them(enc):
+    """Our reader of the shipped table gives model2vec's own sentence vectors (to float rounding)."""
+    model2vec = pytest.importorskip("model2vec")
+    reference = model2vec.StaticModel.from_pretrained(str(MODEL_DIR))
+    texts = [*SENTENCES, "Trotksy's arrogance (and Zinovyev's fear) helped Stalin.", "zzqx", ""]
+    ours = enc.encode(texts)
+    theirs = reference.encode(texts, normalize=True).astype(np.float32)
+    norms = np.linalg.norm(theirs, axis=1, keepdims=True)
+    theirs = np.divide(theirs, norms, out=np.zeros_like(theirs), where=norms > 0)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 
 def test_missing_model_folder_gives_clear_error(tmp_path):
@@ -152,7 +151,8 @@ def test_import_and_use_do_not_import_torch():
         "assert 'torch' not in sys.modules, 'import marker.embed pulled in torch'\n"
         "enc = marker.embed.get_encoder()\n"
         "enc.encode(['Trotsky founded the Red Army.'])\n"
-        "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'huggingface_hub', 'model2vec')\n"
+        "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
