@@ -138,10 +138,16 @@ class PhraseIndex:
         self.by_first: dict[str, list[Phrase]] = {}
         for p in phrases:
             self.by_first.setdefault(p.keys[0], []).append(p)
+        self._firsts = frozenset(self.by_first)
 
     def hits(self, keys: list[str], key_set: set[str]) -> list[str]:
-        return [p.text for k in sorted(key_set & self.by_first.keys()) for p in self.by_first[k]
-                if p.within(keys, key_set)]
+        out = []
+        for k in sorted(key_set & self._firsts):
+            for p in self.by_first[k]:
+                # a one-word phrase is there once its first key is; a longer one needs all its keys, in order
+                if len(p.keys) == 1 or (p.key_set <= key_set and phrase_positions(keys, p) is not None):
+                    out.append(p.text)
+        return out
 
 
 class CueIndex:

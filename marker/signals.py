@@ -85,6 +85,8 @@ FUNCTION_KEYS = frozenset(stem(w) for w in _FUNCTION_WORDS) | _FUNCTION_WORDS | 
     "also very much more most later even still just only made make get got one two lot alot thing things people "
     "important reason reasons becaus therefor howev".split())
 _FIRST_PERSON_CHAT = re.compile(r"\b(i think|in my opinion|honestly|basically|i reckon|i believe)\b", re.I)
+_CHAT_WORDS = ("think", "opinion", "honestly", "basically", "reckon", "believe")  # one is in every match: a quick test
+_DIGIT = re.compile(r"\d")
 
 
 def _compile(words: list[str]) -> list[Phrase]:
@@ -155,7 +157,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     sig.names = {k for k in keys if k in lex.canonical_names or k in lex.historian_keys}
     sig.focus = key_set & lex.focus_keys
     sig.historians = key_set & lex.historian_keys
-    for i, t in enumerate(sentence.tokens):
+    for i, t in enumerate(sentence.tokens if _DIGIT.search(sentence.text) else ()):
         if t.is_number:
             digits = re.sub(r"\D", "", t.text)
             if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
@@ -176,8 +178,9 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     sig.topic = lex.topic_index.hits(keys, key_set)
     sig.off_topic = lex.off_topic_index.hits(keys, key_set)
     sig.narrative = bool(_NARRATIVE_OPENERS.match(sentence.text.lstrip("-*• ")))
-    sig.function_ratio = sum(1 for w in lowers if w in _FUNCTION_WORDS) / max(1, len(lowers))
-    sig.chatty = bool(_FIRST_PERSON_CHAT.search(sentence.text))
+    sig.function_ratio = sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers))
+    low = sentence.text.casefold()
+    sig.chatty = any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(sentence.text))
     first = keys[:4]
     sig.conclusion_opener = bool(first) and any(
         match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ()))
