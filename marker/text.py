@@ -208,9 +208,9 @@ def analyse(text: str) -> Document:
         para = Paragraph(p_index, pa, pb)
         for sa, sb, bullet in _sentence_spans(norm, pa, pb):
             tokens = [
-                Token(norm[ta:tb], ta, tb, (low := norm[ta:tb].lower()), stem(low))
-                for ta, tb in word_spans(norm[sa:sb])
-                for ta, tb in [(sa + ta, sa + tb)]
+                Token(word, m.start(), m.end(), (low := word.lower()), stem(low))
+                for m in _WORD.finditer(norm, sa, sb)
+                for word in (m.group(),)
             ]
             if not tokens:
                 continue
