@@ -27,10 +27,13 @@ FEATURES: dict[str, list[str]] = {
                  "points_log"],
     "range": ["themes_share", "balance", "points_log", "luck_found"],
     "luck": ["luck_found", "luck_explained", "luck_named", "luck_weighed"],
-    "analysis": ["explain_density", "deep_density", "linking_log", "narrative_share", "why_para_share",
-                 "evidence_per_point", "mean_word_len", "points_log"],
-    "judgement": ["has_conclusion", "reasoned_weighing_log", "weighing_paras", "early_judgement", "counter_log",
-                  "linking_log", "mean_sentence_len"],
+    # Analysis and judgement are about the quality of the argument, so they read densities (per claim), not
+    # counts: a count of explaining or weighing sentences grows with length, and an essay full of facts
+    # that only tells the story stays low however many points it names.
+    "analysis": ["explain_density", "deep_density", "linking_density", "narrative_share", "why_para_share",
+                 "evidence_per_point", "mean_word_len"],
+    "judgement": ["has_conclusion", "reasoned_weighing_density", "weighing_paras", "early_judgement",
+                  "counter_density", "linking_density", "mean_sentence_len"],
     "communication": ["paragraphs_ok", "bullets", "spelling_rate", "mean_sentence_len", "chatty", "type_token",
                       "mean_word_len"],
 }
@@ -44,10 +47,12 @@ LABELS = {
     "quotes": "quotations", "historians": "historians cited", "dates_log": "exact dates",
     "themes_share": "themes covered", "balance": "balance of Stalin, Trotsky and luck",
     "luck_found": "luck factors", "luck_explained": "luck factors explained", "luck_named": "luck named as such",
-    "luck_weighed": "luck weighed", "linking_log": "links between factors", "narrative_share": "narrative sentences",
+    "luck_weighed": "luck weighed", "linking_log": "links between factors",
+    "linking_density": "links between factors", "narrative_share": "narrative sentences",
     "mean_word_len": "precision of vocabulary", "has_conclusion": "a concluding judgement",
-    "reasoned_weighing_log": "weighing with reasons", "weighing_paras": "paragraphs that weigh factors",
-    "early_judgement": "argument set out early", "counter_log": "counter-arguments", "mean_sentence_len":
+    "reasoned_weighing_log": "weighing with reasons", "reasoned_weighing_density": "weighing with reasons",
+    "weighing_paras": "paragraphs that weigh factors", "early_judgement": "argument set out early",
+    "counter_log": "counter-arguments", "counter_density": "counter-arguments", "mean_sentence_len":
     "sentence length", "paragraphs_ok": "paragraphing", "bullets": "bullet points", "spelling_rate":
     "spelling errors per 100 words", "chatty": "informal register", "type_token": "variety of vocabulary",
 }
