@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .facts import FactualError, find_errors
 from .lexicon import Lexicon, lexicon_for
 from .points import FOUND_AT, PointFinding, detect_points
 from .rubric import Rubric
@@ -27,6 +28,13 @@ class Analysis:
     off_period: list[bool] = field(default_factory=list)
     # set by the gaming detectors: sentences whose content earns no credit (repeats, salad, off-topic)
     discounted: set[int] = field(default_factory=set)
+    # the rubric's fact checks that fail, in sentence order (see marker.facts)
+    all_factual_errors: list[FactualError] = field(default_factory=list)
+
+    @property
+    def factual_errors(self) -> list[FactualError]:
+        """Factual errors in text that counts (not in repeats, lists or words to the marker)."""
+        return [e for e in self.all_factual_errors if e.sentence not in self.discounted]
 
     @cached_property
     def alpha_words(self) -> list[str]:
@@ -74,6 +82,7 @@ def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Ana
             errors.append((candidates[i].start, candidates[i].end))
 
     a = Analysis(doc, rubric, lex, keys, signals, points, errors)
+    a.all_factual_errors = find_errors(keys, rubric, lex)
     a.sentence_points = [set() for _ in doc.sentences]
     for p in points:
         for h in p.hits:

@@ -24,7 +24,7 @@ FEATURES: dict[str, list[str]] = {
     "relevance": ["point_share", "why_para_share", "rival_para_share", "off_share", "points_log",
                   "explain_density", "deep_density"],
     "evidence": ["evidence_items_log", "evidence_per_point", "precise_share", "quotes", "historians", "dates_log",
-                 "points_log"],
+                 "points_log", "factual_errors"],
     "range": ["themes_share", "balance", "points_log", "luck_found"],
     "luck": ["luck_found", "luck_explained", "luck_named", "luck_weighed"],
     # Analysis and judgement are about the quality of the argument, so they read densities (per claim), not
@@ -45,6 +45,7 @@ LABELS = {
     "deep_density": "explanations backed by detail", "evidence_items_log": "precise details",
     "evidence_per_point": "detail per point", "precise_share": "points with precise support",
     "quotes": "quotations", "historians": "historians cited", "dates_log": "exact dates",
+    "factual_errors": "factual errors",
     "themes_share": "themes covered", "balance": "balance of Stalin, Trotsky and luck",
     "luck_found": "luck factors", "luck_explained": "luck factors explained", "luck_named": "luck named as such",
     "luck_weighed": "luck weighed", "linking_log": "links between factors",

@@ -158,12 +158,20 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
     conf, review_reasons = _confidence(a, scores, fit, flags)
     items = build_feedback(a, scores, [f.id for f in flags])
 
+    errors = a.factual_errors
     criteria = []
     for c in rub.criteria:
         s = scores[c.id]
+        reasons = list(s.reasons)
+        wrong = {e.sentence for e in errors} if c.id == "evidence" else set()
+        evidence = [_span(a, i, "factual error" if i in wrong else s.notes.get(i, "")) for i in s.spans]
+        if wrong:
+            # Errors lower the evidence band (a measure its band model reads); cite them there.
+            reasons.append(f"{len(errors)} factual error(s): " + " ".join(e.correction for e in errors[:3]))
+            evidence += [_span(a, i, "factual error") for i in sorted(wrong - set(s.spans))]
         criteria.append(CriterionResult(
             id=c.id, band=s.band, max_band=4, feedback=c.feedback[s.band],
-            evidence=[_span(a, i, s.notes.get(i, "")) for i in s.spans], reasons=s.reasons, score=s.score))
+            evidence=evidence, reasons=reasons, score=s.score))
     points = []
     for p in a.points:
         spans = [(a.doc.sentences[i].start, a.doc.sentences[i].end) for i in p.sentences]
@@ -185,6 +193,9 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
                "continuous_mark": round(fit.continuous_mark, 2)},
     )
     result.feedback_items = [i.to_dict(a) for i in items]
+    result.factual_errors = [
+        {**_span(a, e.sentence).to_dict(), "check": e.check, "correction": e.correction, "point": e.point}
+        for e in errors]
     return result
 
 

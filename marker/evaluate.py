@@ -38,6 +38,11 @@ class Evaluation:
     point_f1: float
     paraphrase_recall: float
     rows: list[dict] = field(default_factory=list)
+    # factual errors, per essay: labelled errors (minor slips aside) caught, and errors claimed in essays with none
+    errors_caught: int = 0
+    essays_with_errors: int = 0
+    error_false_alarms: int = 0
+    essays_without_errors: int = 0
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -63,6 +68,7 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
     crit_gold: dict[str, list[int]] = {c: [] for c in CRITERIA_IDS}
     crit_pred: dict[str, list[int]] = {c: [] for c in CRITERIA_IDS}
     tp = fp = fn = para_tp = para_n = 0
+    caught = with_errors = false_alarms = without_errors = 0
     rows = []
     for row in labels:
         r = results[row["file"]]
@@ -83,10 +89,18 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
             if p.get("covered", True) and not p.get("explicit", True):
                 para_n += 1
                 para_tp += pid in pred_pts
+        gold_errors = [e for e in row.get("factual_errors", []) if not e.startswith("(minor)")]
+        if gold_errors:
+            with_errors += 1
+            caught += bool(r.factual_errors)
+        elif not row.get("factual_errors"):
+            without_errors += 1
+            false_alarms += bool(r.factual_errors)
         rows.append({"file": row["file"], "gold": row["mark"], "pred": r.mark, "gold_level": row["level"],
                      "level": r.level, "bands": r.bands, "gold_bands": row.get("criteria", {}),
                      "missed": sorted(gold_pts - pred_pts), "extra": sorted(pred_pts - gold_pts),
-                     "flags": r.flags, "gold_flags": row.get("flags", [])})
+                     "flags": r.flags, "gold_flags": row.get("flags", []),
+                     "errors": len(r.factual_errors), "gold_errors": len(gold_errors)})
     gm, pm = np.array(gold_marks), np.array(pred_marks)
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
@@ -101,6 +115,8 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
         point_f1=2 * prec * rec / (prec + rec) if prec + rec else 0.0,
         paraphrase_recall=para_tp / para_n if para_n else 0.0,
         rows=rows,
+        errors_caught=caught, essays_with_errors=with_errors,
+        error_false_alarms=false_alarms, essays_without_errors=without_errors,
     )
 
 
@@ -114,6 +130,8 @@ def format_evaluation(ev: Evaluation, verbose: bool = False) -> str:
         "criterion QWK          " + "  ".join(f"{c} {v:.2f}" for c, v in ev.criteria_qwk.items()),
         f"points P / R / F1      {ev.point_precision:.3f} / {ev.point_recall:.3f} / {ev.point_f1:.3f}",
         f"paraphrased recall     {ev.paraphrase_recall:.3f}",
+        f"factual errors         caught in {ev.errors_caught} of {ev.essays_with_errors} essays with errors; "
+        f"claimed in {ev.error_false_alarms} of {ev.essays_without_errors} without",
     ]
     if verbose:
         lines.append("")
@@ -121,5 +139,6 @@ def format_evaluation(ev: Evaluation, verbose: bool = False) -> str:
         for r in ev.rows:
             bands = " ".join(f"{r['bands'].get(c, '-')}/{r['gold_bands'].get(c, '-')}" for c in CRITERIA_IDS)
             lines.append(f"{r['file']:16} {r['gold']:>4} {r['pred']:>4}  {bands}  -{','.join(r['missed'])} "
-                         f"+{','.join(r['extra'])} {','.join(r['flags'])}")
+                         f"+{','.join(r['extra'])} {','.join(r['flags'])}"
+                         + (f" errors:{r['errors']}" if r["errors"] else ""))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ MISSING_BELOW = 0.3
 MAX_TARGETS = 5  # a student can act on a handful of targets, not a list of everything
 MAX_CRITERION_TARGETS = 3
 MAX_STRENGTHS = 4
+MAX_FACT_TARGETS = 2
 
 
 @dataclass
@@ -61,7 +62,12 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
                                   "relevance"))
         return items
 
-    # Targets: weakest weighted criteria first.
+    # Targets: facts to put right first (quick to fix, and an error can undermine the point built on it).
+    for e in a.factual_errors[:MAX_FACT_TARGETS]:
+        items.append(FeedbackItem("target", f"Check your facts in \u201c{_opening(a, e.sentence)}\u201d: "
+                                  f"{e.correction}", "evidence", e.point, [e.sentence]))
+
+    # Then the weakest weighted criteria.
     weak = sorted((c for c in rubric.criteria if bands.get(c.id, 0) <= 2),
                   key=lambda c: (bands.get(c.id, 0) - c.weight, c.id))[:MAX_CRITERION_TARGETS]
     for c in weak:

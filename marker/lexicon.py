@@ -94,6 +94,13 @@ class Lexicon:
         self._fuzzy_cache[low] = result
         return result
 
+    def compile_cue(self, text: str) -> Cue | None:
+        """A cue in the rubric's grammar (``a | b + c``), names resolved as everywhere else."""
+        return _cue(text, self.name_keys)
+
+    def compile_phrases(self, texts: list[str]) -> list[Phrase]:
+        return _phrases(texts, self.name_keys)
+
     def keys(self, sentence: Sentence) -> list[str]:
         """Matching keys of a sentence's tokens (names canonicalised, others stemmed)."""
         out = []

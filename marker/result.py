@@ -87,6 +87,8 @@ class MarkResult:
     model: str = "rubric"  # "rubric" or the calibrated model's id
     # feedback with its ties: {"kind", "text", "criterion", "point", "spans"}
     feedback_items: list[dict[str, Any]] = field(default_factory=list)
+    # the rubric's fact checks that failed: {"start", "end", "text", "check", "correction", "point"}
+    factual_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def criterion(self, cid: str) -> CriterionResult:
         return next(c for c in self.criteria if c.id == cid)
@@ -120,6 +122,7 @@ class MarkResult:
             "feedback_items": [dict(i) for i in self.feedback_items],
             "stats": dict(self.stats),
             "similar_to": list(self.similar_to),
+            "factual_errors": [dict(e) for e in self.factual_errors],
         }
 
     @classmethod
@@ -160,6 +163,7 @@ class MarkResult:
             feedback_items=[dict(i) for i in d.get("feedback_items", [])],
             stats=dict(d.get("stats", {})),
             similar_to=list(d.get("similar_to", [])),
+            factual_errors=[dict(e) for e in d.get("factual_errors", [])],
         )
 
 

@@ -12,6 +12,7 @@ hand-written rubric without reading code.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -108,6 +109,44 @@ class Cap(_Strict):
     reason: str
 
 
+class FactCheck(_Strict):
+    """A common factual error the marker looks for (the mark scheme: errors reduce credit for evidence).
+
+    ``claim`` uses the cue grammar (``a | b + c``): every part in one sentence. Without ``years`` a
+    sentence matching ``claim`` states the error ("Lenin's Testament named Trotsky as successor").
+    With ``years`` the error is a date: a year written next to the claim's last part ("died in
+    1922", "In 1923 Lenin died") that is none of the accepted ``years`` (a year or a range
+    "1926-1929"). Any of the ``unless`` phrases in the sentence (a negation, a disputed point, an
+    earlier true event) and it is not an error. Only list errors that are clear-cut: never a
+    disputed fact.
+    """
+
+    id: str
+    claim: str
+    years: list[int | str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+    correction: str  # what is true, in a student's words
+    point: str | None = None  # the content point the fact belongs to
+
+    @field_validator("years")
+    @classmethod
+    def _years(cls, v: list[int | str]) -> list[int | str]:
+        for y in v:
+            if isinstance(y, str) and not re.fullmatch(r"\d{3,4}-\d{3,4}", y.strip()):
+                raise ValueError(f"{y!r} is not a year or a range like 1926-1929")
+        return v
+
+    def accepted_years(self) -> set[int]:
+        out: set[int] = set()
+        for y in self.years:
+            if isinstance(y, int):
+                out.add(y)
+            else:
+                lo, hi = (int(x) for x in y.split("-"))
+                out.update(range(lo, hi + 1))
+        return out
+
+
 class Vocabulary(_Strict):
     # canonical name -> spellings and variants (misspellings are matched too)
     names: dict[str, list[str]] = Field(default_factory=dict)
@@ -137,6 +176,7 @@ class Rubric(_Strict):
     themes: list[Theme] = Field(default_factory=list)
     caps: list[Cap] = Field(default_factory=list)
     vocabulary: Vocabulary = Field(default_factory=Vocabulary)
+    fact_checks: list[FactCheck] = Field(default_factory=list)
     min_words: int = Field(default=80, ge=0)
     source: str | None = Field(default=None, exclude=True)  # the file it was read from
 
@@ -173,6 +213,11 @@ class Rubric(_Strict):
         for cap in self.caps:
             if cap.criterion not in ids:
                 raise ValueError(f"caps: unknown criterion {cap.criterion!r}")
+        for fc in self.fact_checks:
+            if fc.point is not None and fc.point not in point_ids:
+                raise ValueError(f"fact_checks: {fc.id} names unknown content point {fc.point!r}")
+        if len({fc.id for fc in self.fact_checks}) != len(self.fact_checks):
+            raise ValueError("fact_checks: ids must be unique")
         return self
 
     # -- convenience -------------------------------------------------------

@@ -36,7 +36,7 @@ from marker.rubric import load_rubric  # noqa: E402
 
 ALPHA = 3.0
 # Measures that count against a band (everything else can only raise it).
-LOWER_IS_BETTER = {"off_share", "narrative_share", "spelling_rate", "bullets", "chatty"}
+LOWER_IS_BETTER = {"off_share", "narrative_share", "spelling_rate", "bullets", "chatty", "factual_errors"}
 
 
 def profiles(corpora: list[Path], rubric) -> list[tuple[dict, dict, bool, str, str]]:
