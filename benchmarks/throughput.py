@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -29,6 +30,63 @@ sys.path.insert(0, str(ROOT))
 
 def _rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
+
+
+class MemorySampler:
+    """Samples, every ``every`` seconds, the resident (VmRSS) and proportional (Pss: shared pages split
+    between the processes sharing them) memory of this process and all its children, from /proc.
+
+    ``peak_rss_sum`` adds up each process's own peak: an upper bound, since forked workers share the
+    parent's pages. ``peak_pss_total`` is the largest sum of Pss seen at one moment: what the job as a
+    whole occupied."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        import threading
+
+        self.every = every
+        self.peak_rss: dict[int, float] = {}
+        self.peak_pss_total = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _pids() -> list[int]:
+        me = os.getpid()
+        kids: list[int] = []
+        for task in Path(f"/proc/{me}/task").glob("*/children"):
+            kids += [int(x) for x in task.read_text().split()]
+        return [me, *kids]
+
+    @staticmethod
+    def _kb(path: str, field: str) -> float:
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(field + ":"):
+                    return float(line.split()[1])
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            pss = 0.0
+            for pid in self._pids():
+                rss = self._kb(f"/proc/{pid}/status", "VmRSS") / 1024
+                self.peak_rss[pid] = max(self.peak_rss.get(pid, 0.0), rss)
+                pss += self._kb(f"/proc/{pid}/smaps_rollup", "Pss") / 1024
+            self.peak_pss_total = max(self.peak_pss_total, pss)
+
+    def __enter__(self) -> "MemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_rss_sum(self) -> float:
+        return sum(self.peak_rss.values())
 
 
 def startup_seconds() -> float:
@@ -77,13 +135,16 @@ def main() -> int:
             res = marker.mark_many(batch, rubric, processes=args.processes)
             assert len(res.results) == n
         else:  # a bulk job streams each result out (JSON lines) as it comes
-            with tempfile.TemporaryFile("w") as out:
+            with tempfile.TemporaryFile("w") as out, MemorySampler() as mem:
                 count = 0
                 for r in marker.iter_mark(batch, rubric, processes=args.processes):
                     out.write(json.dumps(r.to_dict()) + "\n")
                     count += 1
             assert count == n
             res = None
+            print(f"memory of the {n}-essay job, all {len(mem.peak_rss)} processes: peak proportional set "
+                  f"(shared pages split) {mem.peak_pss_total:.0f} MB; sum of each process's peak resident set "
+                  f"{mem.peak_rss_sum:.0f} MB (an upper bound: forked workers share the parent's pages)")
         wall = time.perf_counter() - t0
         print(f"{n:>6} essays ({words / n:.0f} words on average): {n / wall:7.1f} essays/s in all "
               f"({wall:.2f} s), {per_proc:6.1f} essays/s per process; tokenising alone {n / tok:7.1f} essays/s")
