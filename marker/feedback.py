@@ -4,7 +4,8 @@ Wording comes from the rubric (criterion feedback per band, point feedback when
 found or missing); the engine chooses which to say and points at sentences.
 A point is only ever called missing when the detector found no trace of it
 (confidence below ``MISSING_BELOW``), so a student is never told to add a point
-the essay already makes.
+the essay already makes. Factual errors the rubric's fact checks found come first
+among the targets, quoting the sentence and saying what is true.
 """
 from __future__ import annotations
 
