@@ -50,7 +50,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.metrics import cohen_kappa_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .features import EMBED_SCALARS, MECHANICS_FEATURES, EssayFeatures, engine_available, remember_engine_result, rubric_key, text_key
+from .features import MECHANICS_FEATURES, EssayFeatures, engine_available, remember_engine_result, rubric_key, text_key
 
 __all__ = [
     "MODEL_VERSION", "FORMAT", "CalibrationError", "Agreement", "CurvePoint", "CalibrationReport",
@@ -187,32 +187,6 @@ HGB_PARAMS = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_sample
                   l2_regularization=1.0, early_stopping=False, random_state=0)
 
 
-EMBED_MIN_N = 20  # below this many training essays the embedding block is left out
-EMBED_ALPHAS = np.logspace(-1, 5, 13)
-EMBED_OPTS = {"ridge": "both", "relevance": True, "tree_scalars": True, "tree_pred": True}
-
-
-def _EMBED_DIM_OF(E: np.ndarray) -> int:
-    return (E.shape[1] - len(EMBED_SCALARS)) // 2
-
-
-def _embed_ridge_cols(width: int) -> list[int]:
-    d = (width - len(EMBED_SCALARS)) // 2
-    mode = EMBED_OPTS["ridge"]
-    if mode == "essay":
-        return list(range(d))
-    if mode == "sent":
-        return list(range(d, 2 * d))
-    if mode == "all":
-        return list(range(width))
-    return list(range(2 * d))
-
-
-def _unit_rows(M: np.ndarray) -> np.ndarray:
-    nrm = np.linalg.norm(M, axis=1, keepdims=True)
-    return np.divide(M, nrm, out=np.zeros_like(M), where=nrm > 0)
-
-
 def _qwk_fast(y: np.ndarray, p: np.ndarray) -> float:
     """QWK of integer marks (any offset), in O(n): 1 - sum (y-p)^2 / sum over the chance pairing."""
     n = len(y)
@@ -322,8 +296,7 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(self, min_mark: int = 0, max_mark: int = 25, rubric: Any = None, use_engine: bool | str = False,
                  use_text: bool = True, use_mechanics: bool = True, min_text_n: int = 20,
-                 full_dense_n: int = 200, use_trees: bool = True, cut_points: bool = True,
-                 use_embed: bool = True) -> None:
+                 full_dense_n: int = 200, use_trees: bool = True, cut_points: bool = True) -> None:
         self.min_mark = min_mark
         self.max_mark = max_mark
         self.rubric = rubric
@@ -334,7 +307,6 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         self.full_dense_n = full_dense_n
         self.use_trees = use_trees
         self.cut_points = cut_points
-        self.use_embed = use_embed
 
     def fit(self, X: Any, y: Any) -> "MarkRegressor":
         from threadpoolctl import threadpool_limits
@@ -351,9 +323,8 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             raise CalibrationError("need at least two marked essays to fit a model")
         lo, hi = int(self.min_mark), int(self.max_mark)
         text = bool(self.use_text) and n >= self.min_text_n
-        emb = bool(self.use_embed) and n >= EMBED_MIN_N
         self.features_ = EssayFeatures(rubric=self.rubric, use_engine=self.use_engine, use_text=text,
-                                       use_mechanics=self.use_mechanics, use_embed=emb).fit(texts)
+                                       use_mechanics=self.use_mechanics).fit(texts)
         blocks: dict[str, Any] = {}
         D = None
         if self.features_.n_dense_:
@@ -365,17 +336,12 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         if text:
             T = self.features_.text_block(texts)
             blocks["text"] = T
-        E = None
-        if emb:
-            E = self.features_.embed_block(texts)
-            blocks["embed"] = E[:, _embed_ridge_cols(E.shape[1])]
         self.blocks_ = list(blocks)
         self.coef_: dict[str, np.ndarray] = {}
         self.intercept_: dict[str, float] = {}
         self.alpha_: dict[str, float] = {}
         self.trees_ = None
         self.centroids_ = np.zeros((0, 0))
-        self.embed_centroids_ = np.zeros((0, 0))
         self.cuts_ = np.arange(lo, hi, dtype=float) + 0.5
         self.cut_method_ = "round"
         self.constant_ = float(y.mean())
@@ -385,7 +351,7 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             return self
         oof: dict[str, np.ndarray] = {}
         for name, Z in blocks.items():
-            alphas = (TEXT_ALPHAS if name == "text" else EMBED_ALPHAS if name == "embed" else DENSE_ALPHAS).astype(float)
+            alphas = (TEXT_ALPHAS if name == "text" else DENSE_ALPHAS).astype(float)
             C, loo = _loo_ridge(Z, y, alphas)
             err = ((loo - y[:, None]) ** 2).mean(0)
             j = int(np.argmin(err))
@@ -407,16 +373,7 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
                     rel[te] = np.asarray(T[te] @ C2.T)
                 h, l = _relevance_rows(y)
                 self.centroids_ = np.vstack([_centroid(T, h), _centroid(T, l)])
-            erel = np.zeros((n, 0))
-            if E is not None and EMBED_OPTS["relevance"]:
-                U = _unit_rows(E[:, :_EMBED_DIM_OF(E)])
-                erel = np.zeros((n, 2))
-                for tr, te in splits:
-                    h, l = _relevance_rows(y[tr])
-                    erel[te] = U[te] @ np.vstack([_centroid(U, tr[h]), _centroid(U, tr[l])]).T
-                h, l = _relevance_rows(y)
-                self.embed_centroids_ = np.vstack([_centroid(U, h), _centroid(U, l)])
-            G = self._tree_input(D, rel, oof.get("text"), E, erel, oof.get("embed"))
+            G = self._tree_input(D, rel, oof.get("text"))
             tree_oof = np.zeros(n)
             for tr, te in splits:
                 tree_oof[te] = HistGradientBoostingRegressor(**HGB_PARAMS).fit(G[tr], y[tr]).predict(G[te])
@@ -434,18 +391,10 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _tree_input(D: np.ndarray, rel: np.ndarray, text_pred: np.ndarray | None, E: np.ndarray | None = None,
-                    erel: np.ndarray | None = None, embed_pred: np.ndarray | None = None) -> np.ndarray:
+    def _tree_input(D: np.ndarray, rel: np.ndarray, text_pred: np.ndarray | None) -> np.ndarray:
         cols = [D, rel]
         if text_pred is not None:
             cols.append(np.asarray(text_pred, dtype=float)[:, None])
-        if E is not None:
-            if EMBED_OPTS["tree_scalars"]:
-                cols.append(E[:, -len(EMBED_SCALARS):])
-            if erel is not None:
-                cols.append(erel)
-            if embed_pred is not None and EMBED_OPTS["tree_pred"]:
-                cols.append(np.asarray(embed_pred, dtype=float)[:, None])
         return np.hstack(cols)
 
     def predict_raw(self, X: Any) -> np.ndarray:
@@ -454,23 +403,15 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             return np.full(len(texts), self.constant_)
         D = self.features_.dense_block(texts) if self.features_.n_dense_ else None
         T = self.features_.text_block(texts) if "text" in self.blocks_ else None
-        E = self.features_.embed_block(texts) if getattr(self.features_, "n_embed_", 0) else None
         preds: dict[str, np.ndarray] = {}
         for name in self.blocks_:
             if name == "trees":
                 continue
-            Z = {"dense": D, "text": T}.get(name)
-            if name == "length":
-                Z = D[:, list(_LENGTH_COLS)]
-            elif name == "embed":
-                Z = E[:, _embed_ridge_cols(E.shape[1])]
+            Z = D if name == "dense" else D[:, list(_LENGTH_COLS)] if name == "length" else T
             preds[name] = np.asarray(Z @ self.coef_[name]).ravel() + self.intercept_[name]
         if "trees" in self.blocks_:
             rel = np.asarray(T @ self.centroids_.T) if T is not None and self.centroids_.size else np.zeros((len(texts), 0))
-            erel = None
-            if E is not None and self.embed_centroids_.size:
-                erel = _unit_rows(E[:, :_EMBED_DIM_OF(E)]) @ self.embed_centroids_.T
-            preds["trees"] = self.trees_.predict(self._tree_input(D, rel, preds.get("text"), E, erel, preds.get("embed")))
+            preds["trees"] = self.trees_.predict(self._tree_input(D, rel, preds.get("text")))
         return self.blender_.predict(np.column_stack([preds[b] for b in self.blocks_]))
 
     def predict(self, X: Any) -> np.ndarray:

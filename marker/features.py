@@ -270,53 +270,6 @@ def _mechanics_vector(text: str, allowed: frozenset[str]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# semantic features from the shipped static word embeddings (marker.embed)
-_EMBED_MEMO: dict[str, np.ndarray] = {}
-EMBED_SCALARS = ("embed_sent_to_essay_mean", "embed_sent_to_essay_sd", "embed_adjacent_mean")
-
-
-def _embed_text(text: str) -> str:
-    """The text as the embedding sees it: anonymisation tokens (@PERSON1) become their plain word."""
-    return _ANON_RE.sub(lambda m: " " + m.group(1).lower() + " ", text)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for p in _paragraphs(text) for s in _SENT_RE.split(p) if s.strip()]
-
-
-def embedding_rows(texts: Sequence[str]) -> np.ndarray:
-    """Per text: [unit mean token embedding of the essay (dim), mean of its unit sentence embeddings
-    (dim), ``EMBED_SCALARS``] as float64, memoised per text hash.  Uses ``marker.embed.get_encoder``
-    (the shipped model2vec table; nothing is fetched)."""
-    from .embed import get_encoder
-
-    keys = [text_key(t) for t in texts]
-    todo = {k: t for k, t in zip(keys, texts) if k not in _EMBED_MEMO}
-    if todo:
-        enc = get_encoder()
-        items = list(todo.items())
-        ess = enc.encode([_embed_text(t) for _, t in items]).astype(np.float64)
-        sents = [_sentences(_embed_text(t)) for _, t in items]
-        flat = enc.encode([s for ss in sents for s in ss]).astype(np.float64)
-        if len(_EMBED_MEMO) > _MEMO_LIMIT // 10:
-            _EMBED_MEMO.clear()
-        at = 0
-        for (k, _), e, ss in zip(items, ess, sents):
-            S = flat[at: at + len(ss)]
-            at += len(ss)
-            S = S[np.linalg.norm(S, axis=1) > 0]
-            if len(S):
-                sm = S.mean(0)
-                cos = S @ e
-                adj = (S[1:] * S[:-1]).sum(1) if len(S) > 1 else np.ones(1)
-                sc = [float(cos.mean()), float(cos.std()), float(adj.mean())]
-            else:
-                sm, sc = e.copy(), [0.0, 0.0, 0.0]
-            _EMBED_MEMO[k] = np.concatenate([e, sm, np.asarray(sc)])
-    return np.vstack([_EMBED_MEMO[k] for k in keys]) if keys else np.zeros((0, 0))
-
-
-# ---------------------------------------------------------------------------
 # the rubric engine (optional)
 _ENGINE_MEMO: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -519,7 +472,6 @@ class EssayFeatures(TransformerMixin, BaseEstimator):
         use_engine: bool | str = "auto",
         use_text: bool = True,
         use_mechanics: bool = True,
-        use_embed: bool = False,
         min_df: int = 2,
         dense_weight: float = 1.0,
         text_weight: float = 1.0,
@@ -528,7 +480,6 @@ class EssayFeatures(TransformerMixin, BaseEstimator):
         self.use_engine = use_engine
         self.use_text = use_text
         self.use_mechanics = use_mechanics
-        self.use_embed = use_embed
         self.min_df = min_df
         self.dense_weight = dense_weight
         self.text_weight = text_weight
@@ -570,14 +521,7 @@ class EssayFeatures(TransformerMixin, BaseEstimator):
             self.n_text_ = int(len(self.word_terms_) + len(self.char_terms_))
         else:
             self.n_text_ = 0
-        if self.use_embed:
-            E = embedding_rows(texts)
-            self.embed_scaler_ = StandardScaler().fit(E)
-            self.n_embed_ = int(E.shape[1])
-        else:
-            self.embed_scaler_ = None
-            self.n_embed_ = 0
-        self.n_features_out_ = self.n_dense_ + self.n_text_ + self.n_embed_
+        self.n_features_out_ = self.n_dense_ + self.n_text_
         return self
 
     def _fit_block(self, rows: list[tuple[np.ndarray, np.ndarray]], vocab: _Vocab) -> tuple[np.ndarray, TfidfTransformer]:
@@ -601,8 +545,6 @@ class EssayFeatures(TransformerMixin, BaseEstimator):
             parts.append(sp.csr_matrix(dense * float(self.dense_weight)))
         if self.use_text:
             parts.append(self.text_block(texts) * float(self.text_weight))
-        if self.n_embed_:
-            parts.append(sp.csr_matrix(self.embed_block(texts)))
         if not parts:
             return sp.csr_matrix((len(texts), 0))
         return sp.hstack(parts, format="csr")
@@ -614,17 +556,6 @@ class EssayFeatures(TransformerMixin, BaseEstimator):
             return np.zeros((len(texts), 0))
         d = self.scaler_.transform(self._dense(texts))
         return np.nan_to_num(d, nan=0.0, posinf=0.0, neginf=0.0)
-
-    def embed_block(self, X: Any) -> np.ndarray:
-        """The scaled embedding features alone (n_texts x n_embed_): essay embedding, mean sentence
-        embedding and the sentence-coherence scalars (``embedding_rows``)."""
-        texts = _as_texts(X)
-        if not self.n_embed_:
-            return np.zeros((len(texts), 0))
-        E = embedding_rows(texts)
-        if E.shape[1] != self.n_embed_:
-            raise ValueError(f"the embedding model gives {E.shape[1]} features, the model was fitted with {self.n_embed_}")
-        return np.nan_to_num(self.embed_scaler_.transform(E), nan=0.0, posinf=0.0, neginf=0.0)
 
     def text_block(self, X: Any) -> sp.csr_matrix:
         """The word and char TF-IDF blocks alone (sparse)."""
