@@ -115,9 +115,6 @@ def main() -> int:
     from marker.text import analyse
 
     rubric = marker.load_rubric()
-    from marker.engine import single_threaded_blas
-
-    single_threaded_blas()  # as the CLI and the worker processes do
     marker.mark(texts[0], rubric)  # warm caches (model, rubric embeddings)
     rng = random.Random(0)
     for n in (30, args.big):

@@ -209,10 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("mark", "evaluate"):
-        from .engine import single_threaded_blas
-
-        single_threaded_blas()
     if args.command == "rubric" and args.action == "check" and not args.file:
         print("usage: essay-marker rubric check FILE", file=sys.stderr)
         return 2

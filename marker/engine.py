@@ -211,14 +211,6 @@ class BatchResult:
                 "similar_pairs": list(self.similar_pairs)}
 
 
-def single_threaded_blas() -> None:
-    """Marking multiplies small matrices; BLAS threads only contend with each other (and with the
-    other worker processes), so marking processes use one BLAS thread each."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
-
-
 def _mark_one(name: str, text: str, rub: Rubric) -> MarkResult | IngestFailure:
     try:
         return mark(text, rub, essay=name)
@@ -233,7 +225,6 @@ def _init_worker(rub: Rubric) -> None:
     """Each worker process receives the rubric once, not with every essay."""
     global _WORKER_RUBRIC
     _WORKER_RUBRIC = rub
-    single_threaded_blas()
 
 
 def _mark_in_worker(item: tuple[str, str]) -> MarkResult | IngestFailure:

@@ -145,16 +145,10 @@ class PhraseIndex:
         self.by_first: dict[str, list[Phrase]] = {}
         for p in phrases:
             self.by_first.setdefault(p.keys[0], []).append(p)
-        self._firsts = frozenset(self.by_first)
 
     def hits(self, keys: list[str], key_set: set[str]) -> list[str]:
-        out = []
-        for k in sorted(key_set & self._firsts):
-            for p in self.by_first[k]:
-                # a one-word phrase is there once its first key is; a longer one needs all its keys, in order
-                if len(p.keys) == 1 or (p.key_set <= key_set and phrase_positions(keys, p) is not None):
-                    out.append(p.text)
-        return out
+        return [p.text for k in sorted(key_set & self.by_first.keys()) for p in self.by_first[k]
+                if p.within(keys, key_set)]
 
 
 class CueIndex:
@@ -180,18 +174,18 @@ class CueIndex:
         for ph in number:
             for k in ph.key_set:
                 sharing[k] = sharing.get(k, 0) + 1
-        self.phrases_by_key: dict[str, list[tuple[int, frozenset[str], Phrase]]] = {}
+        self.phrases_by_key: dict[str, list[tuple[int, Phrase]]] = {}
         for ph, n in number.items():
             rarest = min(sorted(ph.key_set), key=lambda k: sharing[k])
-            self.phrases_by_key.setdefault(rarest, []).append((n, ph.key_set, ph))
+            self.phrases_by_key.setdefault(rarest, []).append((n, ph))
 
     def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
         """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
         three or more parts of which all but one match (weak evidence, combined with similarity)."""
         full: dict[str, str] = {}
         partial: set[str] = set()
-        present = {n for k in key_set & self.phrases_by_key.keys() for n, need, ph in self.phrases_by_key[k]
-                   if need <= key_set and (len(ph.keys) == 1 or phrase_positions(keys, ph) is not None)}
+        present = {n for k in key_set & self.phrases_by_key.keys() for n, ph in self.phrases_by_key[k]
+                   if ph.within(keys, key_set)}
         for k in sorted(key_set & self.by_first.keys()):
             for pid, cue, parts in self.by_first[k]:
                 if pid in full:
@@ -215,7 +209,7 @@ def cue_positions(keys: list[str], key_set: set[str], cue: Cue) -> list[tuple[in
     for part in cue.parts:
         hit = None
         for phrase in part:
-            if phrase.keys[0] in key_set and all(k in key_set for k in phrase.keys):
+            if phrase.key_set <= key_set:
                 hit = phrase_positions(keys, phrase)
                 if hit:
                     break
