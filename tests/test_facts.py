@@ -8,7 +8,7 @@ import marker
 from marker.analysis import analyse_essay
 from marker.facts import find_errors
 from marker.result import MarkResult
-from marker.rubric import RubricError, parse_rubric
+from marker.rubric import RubricError
 
 BODY = (
     "Stalin became leader rather than Trotsky mainly because of his power inside the party.\n\n"
