@@ -181,7 +181,7 @@ def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSi
         ordered = np.sort(raw, axis=1)
         best = ordered[:, -1]
         second = ordered[:, -2] if len(points) > 1 else np.zeros(n)
-        top = (sims >= best[:, None]) & ((best - second) >= SIM_MARGIN)[:, None] & claim[:, None]
+        top = (raw >= best[:, None]) & ((best - second) >= SIM_MARGIN)[:, None] & claim[:, None]
         sim_conf = top / (1.0 + np.exp(-SIM_SLOPE * (sims - SIM_MIDPOINT)))
     else:
         sims = sim_conf = np.zeros((n, len(points)))

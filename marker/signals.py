@@ -79,7 +79,11 @@ _OUTCOME = ["win", "won", "rise", "rose", "power", "leader", "leadership", "defe
 _FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for with from as and or but so because that which who whom whose this these those "
     "was were is are be been being had has have did do does not no he she it they them his her its their him "
-    "would could should might must can will shall may there than then when while if into over after before".split()
+    "would could should might must can will shall may there than then when while if into over after before "
+    # the rest of English's closed classes: pronouns, determiners, prepositions, conjunctions
+    "i me my we us our you your himself herself itself themselves myself ourselves own what how why where "
+    "all any some each every both either neither other another such like about up out down against between "
+    "through during without until since upon within among across off onto toward towards".split()
 )
 FUNCTION_KEYS = frozenset(stem(w) for w in _FUNCTION_WORDS) | _FUNCTION_WORDS | frozenset(
     "also very much more most later even still just only made make get got one two lot alot thing things people "
