@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .rubric import Rubric
+from .spelling import is_known
 from .text import Sentence, Token, normalise, stem, word_spans
 
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
+TERM_MIN_LEN = 6  # shorter words are too near too many others to correct
+TERM_SIMILARITY = 85  # rapidfuzz ratio a misspelling must reach to count as a rubric word
 
 # Common English words that are a small edit away from a name; never fuzzy-match them to names.
 _NOT_NAMES = {
@@ -73,7 +76,12 @@ class Lexicon:
     off_topic_index: PhraseIndex | None = None
     explicit_phrases: dict[str, list[Phrase]] = field(default_factory=dict)
     allowed_words: set[str] = field(default_factory=set)  # lower-cased words the spell checker must accept
+    # the rubric's own words (cues, terms, offices, events) of TERM_MIN_LEN letters or more, and their keys
+    term_words: dict[str, str] = field(default_factory=dict)
     _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
+    _term_cache: dict[str, str | None] = field(default_factory=dict)
+    term_stems: frozenset[str] = frozenset()
+    term_choices: tuple[str, ...] = ()
 
     # -- keys ---------------------------------------------------------------
     def name_of(self, token: Token) -> str | None:
@@ -94,6 +102,21 @@ class Lexicon:
         self._fuzzy_cache[low] = result
         return result
 
+    def term_key(self, low: str) -> str | None:
+        """Key of the rubric word a misspelt word stands for ("Secetary", "testiment", "facions"), else None.
+
+        Only words the spelling dictionary does not know are corrected, and only to a rubric word within
+        a small edit with the same first letter, so a real word is never turned into a different one."""
+        if low in self._term_cache:
+            return self._term_cache[low]
+        result = None
+        if len(low) >= TERM_MIN_LEN and low.isalpha() and low not in self.term_words and not is_known(low):
+            match = process.extractOne(low, self.term_choices, scorer=fuzz.ratio, score_cutoff=TERM_SIMILARITY)
+            if match is not None and match[0][0] == low[0]:
+                result = self.term_words[match[0]]
+        self._term_cache[low] = result
+        return result
+
     def compile_cue(self, text: str) -> Cue | None:
         """A cue in the rubric's grammar (``a | b + c``), names resolved as everywhere else."""
         return _cue(text, self.name_keys)
@@ -106,6 +129,8 @@ class Lexicon:
         out = []
         for t in sentence.tokens:
             name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
+            if name is None and len(t.lower) >= TERM_MIN_LEN and t.stem not in self.term_stems:
+                name = self.term_key(t.lower)
             out.append(name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem)
         return out
 
@@ -281,9 +306,13 @@ def _build(rubric: Rubric) -> Lexicon:
     allowed = set(name_keys)
     for t in [*voc.terms, *voc.names, *voc.historians, *voc.offices, *voc.events]:
         allowed.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", t))
-    for variants in voc.names.values():
-        # Misspelt variants are matched but must still count as spelling errors: allow only the canonical.
-        pass
+    rubric_words = [*voc.terms, *voc.offices, *voc.events, *(c for p in rubric.points for c in p.cues),
+                    *(t for p in rubric.points for t in p.explicit_terms)]
+    lex.term_words = {w: stem(w) for t in rubric_words for w in re.findall(r"[a-z]+", t.lower())
+                      if len(w) >= TERM_MIN_LEN and w not in name_keys}
+    lex.term_stems = frozenset(lex.term_words.values())
+    lex.term_choices = tuple(sorted(lex.term_words))
+    # Misspelt name variants are matched but must still count as spelling errors: allow only the canonical.
     lex.allowed_words = allowed - {v.lower() for vs in voc.names.values() for v in vs if v.lower() not in
                                    {t.lower() for t in voc.terms}}
     return lex

@@ -7,6 +7,7 @@ import yaml
 
 import marker
 from marker.analysis import analyse_essay
+from marker.lexicon import lexicon_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "samples" / "sample_essay.txt").read_text(encoding="utf-8")
@@ -34,6 +35,20 @@ def test_misspelt_names_are_recognised(rubric):
     assert "B3" in found("Trotksy missed Lenin's funural because he was told the wrong date.", rubric)
     assert "B5" in found("Zinovyev and Kamanev underestimated Stalin and thought he was harmless.", rubric)
     assert "D2" in found("Stalin then allied with Bukarin and the Right to beat the Left.", rubric)
+
+
+def test_misspelt_terms_are_recognised(rubric):
+    # "Secetary" and "facions" are not English words; each is a small edit from a rubric term.
+    analysis = analyse_essay("As General Secetary, Stalin could appoint his own men to run the party.", rubric)
+    assert "A1" in analysis.found and analysis.found["A1"].explicit
+    assert "D5" in found("Stalin used the ban on facions to expel anyone who organised against him.", rubric)
+
+
+def test_real_words_are_not_corrected_into_rubric_terms(rubric):
+    lex = lexicon_for(rubric)
+    # "secretive" is a real word a letter or two from "secretary"; "expected" is near "expelled".
+    assert lex.term_key("secretive") is None and lex.term_key("expected") is None
+    assert "A1" not in found("Stalin was a secretive man who kept his thoughts to himself at meetings.", rubric)
 
 
 def test_points_not_claimed_when_absent(rubric):
