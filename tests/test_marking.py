@@ -62,13 +62,26 @@ def test_list_of_terms_is_not_a_point(rubric):
     assert found("Nomenklatura, Lenin Enrolment, troika, Bukharin, Deutscher, Testament.", rubric) == set()
 
 
-def test_probe_sentences_precision_and_recall(rubric):
-    """Fresh sentences written for this test (not in any corpus or the rubric)."""
+def _probe_counts(probes, rubric):
     tp = fp = fn = 0
-    for probe in PROBES:
+    for probe in probes:
         got, expected = found(probe["text"], rubric), set(probe["points"])
         tp, fp, fn = tp + len(got & expected), fp + len(got - expected), fn + len(expected - got)
+    return tp, fp, fn
+
+
+def test_probe_sentences_precision_and_recall(rubric):
+    """Fresh sentences written for this test (not in any corpus or the rubric)."""
+    tp, fp, fn = _probe_counts(PROBES, rubric)
     assert tp / (tp + fp) >= 0.8 and tp / (tp + fn) >= 0.8, (tp, fp, fn)
+
+
+def test_second_probe_set_precision_and_recall(rubric):
+    """A second, larger set with negatives (on-topic sentences that make no point): none may claim one."""
+    probes = yaml.safe_load((Path(__file__).parent / "data" / "point_probes_2.yaml").read_text(encoding="utf-8"))
+    tp, fp, fn = _probe_counts(probes, rubric)
+    assert tp / (tp + fp) >= 0.8 and tp / (tp + fn) >= 0.7, (tp, fp, fn)
+    assert all(found(p["text"], rubric) == set() for p in probes if not p["points"])
 
 
 def test_every_band_cites_sentences_from_the_essay(rubric):
