@@ -158,17 +158,22 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
     conf, review_reasons = _confidence(a, scores, fit, flags)
     items = build_feedback(a, scores, [f.id for f in flags])
 
-    errors = a.factual_errors
+    errors = sorted(a.factual_errors, key=lambda e: e.minor)  # false statements before contested ones
     criteria = []
     for c in rub.criteria:
         s = scores[c.id]
         reasons = list(s.reasons)
-        wrong = {e.sentence for e in errors} if c.id == "evidence" else set()
-        evidence = [_span(a, i, "factual error" if i in wrong else s.notes.get(i, "")) for i in s.spans]
+        wrong = {e.sentence: _error_note(e) for e in errors} if c.id == "evidence" else {}
+        evidence = [_span(a, i, wrong.get(i) or s.notes.get(i, "")) for i in s.spans]
         if wrong:
             # Errors lower the evidence band (a measure its band model reads); cite them there.
-            reasons.append(f"{len(errors)} factual error(s): " + " ".join(e.correction for e in errors[:3]))
-            evidence += [_span(a, i, "factual error") for i in sorted(wrong - set(s.spans))]
+            false = [e for e in errors if not e.minor]
+            if false:
+                reasons.append(f"{len(false)} factual error(s): " + " ".join(e.correction for e in false[:3]))
+            if len(false) < len(errors):
+                reasons.append(f"{len(errors) - len(false)} contested claim(s) stated as fact (not counted "
+                               "against the band)")
+            evidence += [_span(a, i, wrong[i]) for i in sorted(set(wrong) - set(s.spans))]
         criteria.append(CriterionResult(
             id=c.id, band=s.band, max_band=4, feedback=c.feedback[s.band],
             evidence=evidence, reasons=reasons, score=s.score))
@@ -194,9 +199,14 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
     )
     result.feedback_items = [i.to_dict(a) for i in items]
     result.factual_errors = [
-        {**_span(a, e.sentence).to_dict(), "check": e.check, "correction": e.correction, "point": e.point}
+        {**_span(a, e.sentence).to_dict(), "check": e.check, "correction": e.correction, "point": e.point,
+         "minor": e.minor}
         for e in errors]
     return result
+
+
+def _error_note(e) -> str:
+    return "contested claim stated as fact" if e.minor else "factual error"
 
 
 @dataclass

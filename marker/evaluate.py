@@ -43,6 +43,11 @@ class Evaluation:
     essays_with_errors: int = 0
     error_false_alarms: int = 0
     essays_without_errors: int = 0
+    # the same for contested claims stated as fact (labelled "(minor)"; the rubric's ``minor`` checks)
+    contested_caught: int = 0
+    essays_with_contested: int = 0
+    contested_false_alarms: int = 0
+    essays_without_contested: int = 0
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -68,7 +73,7 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
     crit_gold: dict[str, list[int]] = {c: [] for c in CRITERIA_IDS}
     crit_pred: dict[str, list[int]] = {c: [] for c in CRITERIA_IDS}
     tp = fp = fn = para_tp = para_n = 0
-    caught = with_errors = false_alarms = without_errors = 0
+    errors = {"false": [0, 0, 0, 0], "contested": [0, 0, 0, 0]}  # caught, with, false alarms, without
     rows = []
     for row in labels:
         r = results[row["file"]]
@@ -89,13 +94,19 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
             if p.get("covered", True) and not p.get("explicit", True):
                 para_n += 1
                 para_tp += pid in pred_pts
-        gold_errors = [e for e in row.get("factual_errors", []) if not e.startswith("(minor)")]
-        if gold_errors:
-            with_errors += 1
-            caught += bool(r.factual_errors)
-        elif not row.get("factual_errors"):
-            without_errors += 1
-            false_alarms += bool(r.factual_errors)
+        labelled = row.get("factual_errors", [])
+        gold_errors = [e for e in labelled if not e.startswith("(minor)")]
+        for kind, gold, pred in (
+                ("false", gold_errors, [e for e in r.factual_errors if not e.get("minor")]),
+                ("contested", [e for e in labelled if e.startswith("(minor)")],
+                 [e for e in r.factual_errors if e.get("minor")])):
+            tally = errors[kind]
+            if gold:
+                tally[0] += bool(pred)
+                tally[1] += 1
+            elif not labelled:
+                tally[2] += bool(pred)
+                tally[3] += 1
         rows.append({"file": row["file"], "gold": row["mark"], "pred": r.mark, "gold_level": row["level"],
                      "level": r.level, "bands": r.bands, "gold_bands": row.get("criteria", {}),
                      "missed": sorted(gold_pts - pred_pts), "extra": sorted(pred_pts - gold_pts),
@@ -115,8 +126,10 @@ def evaluate(corpora: list[Path], rubric: Rubric, processes: int | None = None) 
         point_f1=2 * prec * rec / (prec + rec) if prec + rec else 0.0,
         paraphrase_recall=para_tp / para_n if para_n else 0.0,
         rows=rows,
-        errors_caught=caught, essays_with_errors=with_errors,
-        error_false_alarms=false_alarms, essays_without_errors=without_errors,
+        errors_caught=errors["false"][0], essays_with_errors=errors["false"][1],
+        error_false_alarms=errors["false"][2], essays_without_errors=errors["false"][3],
+        contested_caught=errors["contested"][0], essays_with_contested=errors["contested"][1],
+        contested_false_alarms=errors["contested"][2], essays_without_contested=errors["contested"][3],
     )
 
 
@@ -132,6 +145,8 @@ def format_evaluation(ev: Evaluation, verbose: bool = False) -> str:
         f"paraphrased recall     {ev.paraphrase_recall:.3f}",
         f"factual errors         caught in {ev.errors_caught} of {ev.essays_with_errors} essays with errors; "
         f"claimed in {ev.error_false_alarms} of {ev.essays_without_errors} without",
+        f"contested as fact      caught in {ev.contested_caught} of {ev.essays_with_contested} essays; "
+        f"claimed in {ev.contested_false_alarms} of {ev.essays_without_contested} without any error",
     ]
     if verbose:
         lines.append("")

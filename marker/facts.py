@@ -25,7 +25,7 @@ from .text import stem
 # Words that may stand between an event and its date: "died in early January 1924", "death on the 21st of",
 # "By 1925 Trotsky had been expelled".
 _DATE_FILLER = frozenset(stem(w) for w in (
-    "in on of the early late mid around about circa c by until till year month day had been was were "
+    "in on of the early late mid around about circa c by until till year month day had been was were he she they it "
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec").split())
 _MAX_GAP = 5  # tokens between the event and the year, at most
@@ -37,6 +37,7 @@ class FactualError:
     sentence: int
     correction: str
     point: str | None
+    minor: bool = False  # a contested claim stated as fact (see marker.rubric.FactCheck)
 
 
 @dataclass(frozen=True)
@@ -123,5 +124,5 @@ def find_errors(keys: list[list[str]], rubric: Rubric, lex: Lexicon, skip: set[i
                 dated = [y for a, b in _occurrences(k, c.claim.parts[-1]) for y in _dated(k, a, b, c.claim_keys)]
                 if not dated or any(y in c.years for y in dated):
                     continue
-            out.append(FactualError(c.check.id, i, c.check.correction, c.check.point))
+            out.append(FactualError(c.check.id, i, c.check.correction, c.check.point, c.check.minor))
     return out

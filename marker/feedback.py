@@ -64,8 +64,9 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
         return items
 
     # Targets: facts to put right first (quick to fix, and an error can undermine the point built on it).
-    for e in a.factual_errors[:MAX_FACT_TARGETS]:
-        items.append(FeedbackItem("target", f"Check your facts in \u201c{_opening(a, e.sentence)}\u201d: "
+    for e in sorted(a.factual_errors, key=lambda e: e.minor)[:MAX_FACT_TARGETS]:
+        lead = "Be careful how you state" if e.minor else "Check your facts in"
+        items.append(FeedbackItem("target", f"{lead} \u201c{_opening(a, e.sentence)}\u201d: "
                                   f"{e.correction}", "evidence", e.point, [e.sentence]))
 
     # Then the weakest weighted criteria.

@@ -118,7 +118,9 @@ class FactCheck(_Strict):
     1922", "In 1923 Lenin died") that is none of the accepted ``years`` (a year or a range
     "1926-1929"). Any of the ``unless`` phrases in the sentence (a negation, a disputed point, an
     earlier true event) and it is not an error. Only list errors that are clear-cut: never a
-    disputed fact.
+    disputed fact. A ``minor`` check is the one exception: a contested claim stated as settled
+    fact ("Stalin told him the wrong date", where the source is Trotsky's own allegation); it is
+    reported with its correction but does not lower the evidence band.
     """
 
     id: str
@@ -127,6 +129,7 @@ class FactCheck(_Strict):
     unless: list[str] = Field(default_factory=list)
     correction: str  # what is true, in a student's words
     point: str | None = None  # the content point the fact belongs to
+    minor: bool = False  # a contested claim stated as fact, not a false one
 
     @field_validator("years")
     @classmethod

@@ -60,6 +60,8 @@ def test_the_same_essay_with_the_fact_right_has_no_error_and_no_less_evidence_cr
     ("Trotsky was exiled to Siberia in 1928.", "trotsky_exiled_to_siberia"),
     ("By 1925 Trotsky had been expelled and sent away.", "trotsky_expulsion_date"),
     ("Stalin had Trotsky killed in 1929.", "trotsky_murder_date"),
+    ("In 1929 he had Trotsky killed in Mexico.", "trotsky_murder_date"),  # a pronoun between year and event
+    ("Stalin got rid of his rivals in the purges, so he became leader.", "purges_explain_rise"),
     ("At the 14th Party Congress in 1926 Stalin defeated Zinoviev.", "fourteenth_congress_date"),
 ])
 def test_common_errors_are_caught(rubric, sentence, check):
@@ -76,9 +78,25 @@ def test_common_errors_are_caught(rubric, sentence, check):
     "Trotsky was murdered in Mexico in 1940.",
     "After Lenin's death in 1924, Trotsky lost ground in 1925.",
     "Lenin died, and in 1925 Trotsky lost his post.",
+    "Later, in the 1930s, Stalin had his old rivals Zinoviev and Kamenev shot in the purges.",
+    "The purges came after 1929, so they cannot explain how Stalin beat his rivals.",
+    "Trotsky claimed that Stalin had told him the wrong date for the funeral.",
+    "Whether or not Stalin gave him the wrong date, Trotsky's absence looked disrespectful.",
 ])
 def test_right_or_negated_statements_are_not_errors(rubric, sentence):
     assert _errors(sentence, rubric) == []
+
+
+def test_a_contested_claim_stated_as_fact_gets_advice_but_costs_no_evidence_credit(rubric):
+    stated = BODY.format(death="Lenin died in January 1924, and Stalin told Trotsky the wrong date for the funeral.")
+    hedged = BODY.format(death="Lenin died in January 1924, and Trotsky claimed Stalin told him the wrong date "
+                               "for the funeral.")
+    res, fair = marker.mark(stated, rubric), marker.mark(hedged, rubric)
+    assert [(e["check"], e["minor"]) for e in res.factual_errors] == [("funeral_wrong_date_as_fact", True)]
+    assert fair.factual_errors == []
+    assert any(t.startswith("Be careful how you state") and "Trotsky claimed" in t for t in res.feedback["targets"])
+    assert any(s.note == "contested claim stated as fact" for s in res.criterion("evidence").evidence)
+    assert res.criterion("evidence").score == fair.criterion("evidence").score
 
 
 def test_a_repeated_error_counts_once_per_sentence_and_not_in_blanked_repeats(rubric):
