@@ -216,6 +216,23 @@ def test_review_table_needs_review_first_and_override(db_path, book):
     assert shown["Mark"] == new_mark and shown["Marker"] == row["marker_mark"]
 
 
+def test_review_lists_the_facts_to_check(db_path, book):
+    t = book.create_teacher("Ms Okafor", EMAIL, PASSWORD, first_run=True)
+    aid = book.create_assignment(t, book.create_class(t, "12B History"), "Stalin v Trotsky", rubric_id=RUBRIC_ID)
+    essay = (INTRO[0] + "\n\nLenin died in 1922, and Stalin told Trotsky the wrong date for the funeral, so Trotsky "
+             "looked as if he did not care.\n\n" + "\n\n".join(BODY))
+    book.ingest_uploads(t, aid, [("ada.txt", essay.encode())])
+    book.mark_pending(t, aid)
+    at = goto(sign_in(app()), "Review")
+    at.selectbox(key="open_submission").set_value(book.results_table(t, aid)[0]["submission_id"]).run()
+    assert not at.exception
+    facts = next(e for e in at.expander if e.label.startswith("Facts to check"))
+    shown = "\n".join(str(m.value) for m in facts.markdown)
+    assert facts.label == "Facts to check (2)"
+    assert "(factual error): Lenin died on 21 January 1924" in shown
+    assert "(contested claim stated as fact)" in shown and "Trotsky claimed" in shown
+
+
 def test_class_view_and_rubric_view_render(db_path, book):
     seeded(book, n=6)
     at = goto(sign_in(app()), "Class view")

@@ -62,6 +62,7 @@ def test_the_same_essay_with_the_fact_right_has_no_error_and_no_less_evidence_cr
     ("Stalin had Trotsky killed in 1929.", "trotsky_murder_date"),
     ("In 1929 he had Trotsky killed in Mexico.", "trotsky_murder_date"),  # a pronoun between year and event
     ("Stalin got rid of his rivals in the purges, so he became leader.", "purges_explain_rise"),
+    ("Stalin gave Trotsky the wrong date, so he looked as if he did not care.", "funeral_wrong_date_as_fact"),
     ("At the 14th Party Congress in 1926 Stalin defeated Zinoviev.", "fourteenth_congress_date"),
 ])
 def test_common_errors_are_caught(rubric, sentence, check):

@@ -183,6 +183,12 @@ def essay_detail(book: MarkBook, user: Principal, view: SubmissionView, rubric) 
                 for reason in c.get("reasons", []) or ["(no reasons given)"]:
                     st.markdown(f"- {reason}")
                 st.caption(c.get("feedback", ""))
+        facts = data.get("factual_errors", [])
+        if facts:
+            with st.expander(f"Facts to check ({len(facts)})", expanded=True):
+                for e in facts:
+                    kind = "contested claim stated as fact" if e.get("minor") else "factual error"
+                    st.markdown(f"- *\u201c{e.get('text', '')}\u201d* ({kind}): {e.get('correction', '')}")
         missing = [p for p in data.get("points", []) if not p.get("found")]
         if missing:
             with st.expander(f"Content points not found ({len(missing)})"):
