@@ -9,7 +9,6 @@ from .lexicon import Lexicon, lexicon_for
 from .points import FOUND_AT, PointFinding, detect_points
 from .rubric import Rubric
 from .signals import SentenceSignals, sentence_signals
-from .spelling import misspelt
 from .text import Document, analyse
 
 
@@ -75,11 +74,8 @@ def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Ana
     signals = [sentence_signals(s, k, lex) for s, k in zip(doc.sentences, keys)]
     points = detect_points(doc, keys, signals, rubric, lex, use_similarity=use_similarity)
 
-    errors = []
-    for s in doc.sentences:
-        candidates = [t for t in s.tokens if not (t.is_capitalised and lex.name_of(t) is None)]
-        for i in misspelt([t.text for t in candidates], lex.allowed_words):
-            errors.append((candidates[i].start, candidates[i].end))
+    error = lex.spelling_error
+    errors = [(t.start, t.end) for s in doc.sentences for t in s.tokens if error(t)]
 
     a = Analysis(doc, rubric, lex, keys, signals, points, errors)
     a.all_factual_errors = find_errors(keys, rubric, lex)

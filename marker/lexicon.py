@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .rubric import Rubric
+from .spelling import is_misspelt
 from .text import Sentence, Token, normalise, stem, word_spans
 
+_WORD_CACHE_SIZE = 200_000  # distinct words remembered per lexicon (a few tens of MB at most)
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
 
 # Common English words that are a small edit away from a name; never fuzzy-match them to names.
@@ -74,6 +76,10 @@ class Lexicon:
     explicit_phrases: dict[str, list[Phrase]] = field(default_factory=dict)
     allowed_words: set[str] = field(default_factory=set)  # lower-cased words the spell checker must accept
     _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
+    # Per-word memos, keyed by a token's text (its lower-case form and stem are functions of it): essays
+    # share most of their vocabulary, so each distinct word is resolved once per process.
+    _key_cache: dict[str, str] = field(default_factory=dict)
+    _spelling_cache: dict[str, bool] = field(default_factory=dict)
 
     # -- keys ---------------------------------------------------------------
     def name_of(self, token: Token) -> str | None:
@@ -103,11 +109,28 @@ class Lexicon:
 
     def keys(self, sentence: Sentence) -> list[str]:
         """Matching keys of a sentence's tokens (names canonicalised, others stemmed)."""
-        out = []
-        for t in sentence.tokens:
-            name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
-            out.append(name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem)
-        return out
+        cached = self._key_cache.get
+        return [key if (key := cached(t.text)) is not None else self._key_of_token(t) for t in sentence.tokens]
+
+    def _key_of_token(self, t: Token) -> str:
+        name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
+        key = name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem
+        if len(self._key_cache) >= _WORD_CACHE_SIZE:
+            self._key_cache.clear()
+        self._key_cache[t.text] = key
+        return key
+
+    def spelling_error(self, token: Token) -> bool:
+        """Whether a token counts as misspelt: capitalised words that are not (near misses of) rubric
+        names are taken as proper nouns; other words go to :func:`marker.spelling.is_misspelt`."""
+        hit = self._spelling_cache.get(token.text)
+        if hit is None:
+            hit = not (token.is_capitalised and self.name_of(token) is None) and is_misspelt(
+                token.text, self.allowed_words)
+            if len(self._spelling_cache) >= _WORD_CACHE_SIZE:
+                self._spelling_cache.clear()
+            self._spelling_cache[token.text] = hit
+        return hit
 
 
 def match_at(keys: list[str], i: int, phrase: Phrase) -> int | None:
