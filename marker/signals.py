@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon, Phrase, PhraseIndex, match_at
+from .lexicon import Lexicon, Phrase, PhraseIndex, match_at, phrase_positions
 from .text import Sentence, stem
 
 # Causal connectives: a factor producing an effect.
@@ -146,42 +146,94 @@ class SentenceSignals:
         return bool(self.causal) and (self.outcome or bool(self.focus)) and self.is_claim
 
 
-def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
-    key_set = set(keys)
-    lowers = sentence.lowers
-    sig = SentenceSignals(index=sentence.index, keys=keys)
-    sig.causal = CAUSAL.hits(keys, key_set)
-    sig.judgement = JUDGEMENT.hits(keys, key_set)
-    sig.weighing = WEIGHING.hits(keys, key_set)
-    sig.outcome = bool(key_set & OUTCOME_STEMS)
-    sig.names = {k for k in keys if k in lex.canonical_names or k in lex.historian_keys}
-    sig.focus = key_set & lex.focus_keys
-    sig.historians = key_set & lex.historian_keys
-    for i, t in enumerate(sentence.tokens if _DIGIT.search(sentence.text) else ()):
+# The phrase lists a sentence is searched for, in the order of SentenceSignals' fields below.
+_PHRASE_FIELDS = ("causal", "judgement", "weighing", "offices", "events", "topic", "off_topic")
+_MERGED: dict[int, tuple[Lexicon, dict[str, list[tuple[int, str, Phrase | None]]]]] = {}
+
+
+def _phrase_index(lex: Lexicon) -> dict[str, list[tuple[int, str, Phrase | None]]]:
+    """The seven phrase indexes (the argument words here, the rubric's offices, events, topic and
+    off-topic words) merged into one, so a sentence's keys are looked up once for all of them.
+
+    First key -> [(field number, phrase text, phrase, or None when the phrase is that one key)], each
+    field's phrases in their own index's order: walking a sentence's keys in sorted order then lists
+    each field's hits exactly as ``PhraseIndex.hits`` does."""
+    hit = _MERGED.get(id(lex))
+    if hit is None or hit[0] is not lex:
+        merged: dict[str, list[tuple[int, str, Phrase | None]]] = {}
+        indexes = (CAUSAL, JUDGEMENT, WEIGHING, lex.office_index, lex.event_index, lex.topic_index,
+                   lex.off_topic_index)
+        for field_no, index in enumerate(indexes):
+            for first, phrases in index.by_first.items():
+                merged.setdefault(first, []).extend(
+                    (field_no, p.text, p if len(p.keys) > 1 else None) for p in phrases)
+        if len(_MERGED) >= 16:
+            _MERGED.clear()
+        hit = _MERGED[id(lex)] = (lex, merged)
+    return hit[1]
+
+
+_NON_DIGIT = re.compile(r"\D")
+_ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
+
+
+def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int]:
+    """(years, dates, other figures) written in a sentence."""
+    years: list[int] = []
+    dates = numbers = 0
+    for i, t in enumerate(sentence.tokens):
         if t.is_number:
-            digits = re.sub(r"\D", "", t.text)
+            digits = _NON_DIGIT.sub("", t.text)
             if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
-                sig.years.append(int(digits))
+                years.append(int(digits))
                 if i > 0 and lowers[i - 1] in _MONTHS:
-                    sig.dates += 1
+                    dates += 1
             elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
-                sig.dates += 1
+                dates += 1
             elif len(digits) >= 3 or "," in t.text or "%" in sentence.text[t.end:t.end + 2] \
                     or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
-                sig.numbers += 1
-            elif re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", t.lower) and i + 1 < len(lowers) and \
+                numbers += 1
+            elif _ORDINAL.fullmatch(t.lower) and i + 1 < len(lowers) and \
                     lowers[i + 1] in ("congress", "conference", "party"):
-                sig.dates += 1
-    sig.quotes = [m.group(1) or m.group(2) for m in _QUOTE.finditer(sentence.text)]
-    sig.offices = lex.office_index.hits(keys, key_set)
-    sig.events = lex.event_index.hits(keys, key_set)
-    sig.topic = lex.topic_index.hits(keys, key_set)
-    sig.off_topic = lex.off_topic_index.hits(keys, key_set)
-    sig.narrative = bool(_NARRATIVE_OPENERS.match(sentence.text.lstrip("-*• ")))
-    sig.function_ratio = sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers))
-    low = sentence.text.casefold()
-    sig.chatty = any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(sentence.text))
+                dates += 1
+    return years, dates, numbers
+
+
+def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
+    key_set = set(keys)
+    lowers = [t.lower for t in sentence.tokens]
+    text = sentence.text
+    index = _phrase_index(lex)
+    hits: tuple[list[str], ...] = ([], [], [], [], [], [], [])
+    for k in sorted(key_set & index.keys()):
+        for field_no, phrase_text, phrase in index[k]:
+            if phrase is None or (phrase.key_set <= key_set and phrase_positions(keys, phrase) is not None):
+                hits[field_no].append(phrase_text)
+    causal, judgement, weighing, offices, events, topic, off_topic = hits
+    years, dates, numbers = _figures(sentence, lowers) if _DIGIT.search(text) else ([], 0, 0)
+    low = text.casefold()
     first = keys[:4]
-    sig.conclusion_opener = bool(first) and any(
-        match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ()))
-    return sig
+    return SentenceSignals(
+        index=sentence.index,
+        keys=keys,
+        causal=causal,
+        judgement=judgement,
+        weighing=weighing,
+        outcome=not key_set.isdisjoint(OUTCOME_STEMS),
+        focus=key_set & lex.focus_keys,
+        names={k for k in keys if k in lex.canonical_names or k in lex.historian_keys},
+        historians=key_set & lex.historian_keys,
+        years=years,
+        dates=dates,
+        numbers=numbers,
+        quotes=[m.group(1) or m.group(2) for m in _QUOTE.finditer(text)],
+        offices=offices,
+        events=events,
+        topic=topic,
+        off_topic=off_topic,
+        narrative=bool(_NARRATIVE_OPENERS.match(text.lstrip("-*• "))),
+        function_ratio=sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers)),
+        chatty=any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(text)),
+        conclusion_opener=bool(first) and any(
+            match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ())),
+    )
