@@ -183,46 +183,58 @@ class CueIndex:
 
     def __init__(self, cues: dict[str, list[Cue]]):
         number: dict[Phrase, int] = {}
-        self.by_first: dict[str, list[tuple[str, Cue, tuple[frozenset[int], ...]]]] = {}
+        # first key -> [(point id, cue text, its parts as sets of phrase numbers, whether it has 3+ parts)]
+        self.by_first: dict[str, list[tuple[str, str, tuple[frozenset[int], ...], bool]]] = {}
         for pid, cs in cues.items():
             for c in cs:
                 parts = []
                 for part in c.parts:
                     parts.append(frozenset(number.setdefault(ph, len(number)) for ph in part))
                 for k in {alt.keys[0] for alt in c.parts[0]}:
-                    self.by_first.setdefault(k, []).append((pid, c, tuple(parts)))
+                    self.by_first.setdefault(k, []).append((pid, c.text, tuple(parts), len(parts) >= 3))
         # Each phrase is filed under its key that the fewest phrases share, so that a sentence is
-        # tested only against phrases whose rarest key it has.
+        # tested only against phrases whose rarest key it has. A one-key phrase is filed with None:
+        # having its key is holding it.
         sharing: dict[str, int] = {}
         for ph in number:
             for k in ph.key_set:
                 sharing[k] = sharing.get(k, 0) + 1
-        self.phrases_by_key: dict[str, list[tuple[int, Phrase]]] = {}
+        self.phrases_by_key: dict[str, list[tuple[int, Phrase | None]]] = {}
         for ph, n in number.items():
             rarest = min(sorted(ph.key_set), key=lambda k: sharing[k])
-            self.phrases_by_key.setdefault(rarest, []).append((n, ph))
+            self.phrases_by_key.setdefault(rarest, []).append((n, ph if len(ph.keys) > 1 else None))
 
     def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
         """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
         three or more parts of which all but one match (weak evidence, combined with similarity)."""
         full: dict[str, str] = {}
         partial: set[str] = set()
-        present = {n for k in key_set & self.phrases_by_key.keys() for n, ph in self.phrases_by_key[k]
-                   if ph.within(keys, key_set)}
+        present = set()
+        for k in key_set & self.phrases_by_key.keys():
+            for n, ph in self.phrases_by_key[k]:
+                if ph is None or (ph.key_set <= key_set and phrase_positions(keys, ph) is not None):
+                    present.add(n)
         for k in sorted(key_set & self.by_first.keys()):
-            for pid, cue, parts in self.by_first[k]:
+            for pid, text, parts, long in self.by_first[k]:
                 if pid in full:
                     continue
-                misses = 0
-                for part in parts:
-                    if part.isdisjoint(present):
-                        misses += 1
-                        if misses > 1 or len(parts) < 3:
+                if long:
+                    misses = 0
+                    for part in parts:
+                        if part.isdisjoint(present):
+                            misses += 1
+                            if misses > 1:
+                                break
+                    if misses == 0:
+                        full[pid] = text
+                    elif misses == 1:
+                        partial.add(pid)
+                else:  # one or two parts: all must match
+                    for part in parts:
+                        if part.isdisjoint(present):
                             break
-                if misses == 0:
-                    full[pid] = cue.text
-                elif misses == 1 and len(parts) >= 3:
-                    partial.add(pid)
+                    else:
+                        full[pid] = text
         return full, partial - set(full)
 
 
