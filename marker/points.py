@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -81,8 +82,9 @@ class _References:
     vecs: np.ndarray  # (refs, dim) unit rows
     starts: np.ndarray  # first row of each point
     vocab: dict[str, int]  # content key -> column
-    anchors: np.ndarray  # (vocab, refs) 1 where the reference sentence has the key
-    specific: np.ndarray  # (vocab, refs) 1 where the key is also specific to few points
+    # (vocab, 2 * refs): 1 where the reference sentence has the key, then (columns refs..) 1 where the
+    # key is also specific to few points; side by side so that one product gives both counts
+    anchors: np.ndarray
 
 
 _REF_CACHE: dict[int, tuple[Rubric, _References]] = {}
@@ -115,8 +117,8 @@ def _references(rubric: Rubric, lex: Lexicon) -> _References:
             anchors[r, vocab[k]] = 1.0
             if len(df[k]) <= SPECIFIC_DF:
                 specific[r, vocab[k]] = 1.0
-    refs = _References(get_encoder().encode(texts), np.array(starts), vocab, np.ascontiguousarray(anchors.T),
-                       np.ascontiguousarray(specific.T))
+    refs = _References(get_encoder().encode(texts), np.array(starts), vocab,
+                       np.ascontiguousarray(np.concatenate((anchors, specific)).T))
     if len(_REF_CACHE) >= 16:
         _REF_CACHE.clear()
     _REF_CACHE[id(rubric)] = (rubric, refs)
@@ -137,14 +139,16 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
         texts.extend([s.text, *_clauses(s)])
     sims = get_encoder().encode(texts) @ refs.vecs.T  # (units, refs)
     # has[i, v]: sentence i has the v-th of the essay's rubric content keys; then the words each
-    # sentence shares with each reference sentence, and how many of them are specific
-    sentence_cols = [[refs.vocab[c] for c in content_keys(k, lex) if c in refs.vocab] for k in keys]
-    used = sorted({c for cols in sentence_cols for c in cols})
-    where = {c: j for j, c in enumerate(used)}
+    # sentence shares with each reference sentence, and how many of them are specific. (Every key of
+    # the vocabulary is a content key, so a sentence's columns are its keys found in the vocabulary.)
+    vocab = refs.vocab
+    sentence_cols = [[vocab[c] for c in set(k) & vocab.keys()] for k in keys]
+    used, where = np.unique(np.fromiter(chain.from_iterable(sentence_cols), dtype=np.intp), return_inverse=True)
     has = np.zeros((len(doc.sentences), len(used)), dtype=np.float32)
-    for i, cols in enumerate(sentence_cols):
-        has[i, [where[c] for c in cols]] = 1.0
-    anchored = ((has @ refs.anchors[used]) >= ANCHOR_WORDS) & ((has @ refs.specific[used]) >= 1)
+    has[np.repeat(np.arange(len(keys)), [len(cols) for cols in sentence_cols]), where] = 1.0
+    shared = has @ refs.anchors[used]  # (sentences, 2 * refs) counts of shared words, then of shared specific ones
+    n_refs = len(refs.vecs)
+    anchored = (shared[:, :n_refs] >= ANCHOR_WORDS) & (shared[:, n_refs:] >= 1)
     counts = np.diff([*unit_starts, len(texts)])
 
     def per_sentence(m: np.ndarray) -> np.ndarray:
