@@ -59,6 +59,29 @@ def normalise(text: str) -> str:
 _punkt, _stemmer = nltk_parts.load()
 _punkt._params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
 
+# Punkt decides each candidate break by tokenising and annotating its context (the word before the
+# mark and the token after it), which is most of its time. Almost every context in an essay is a
+# plain word of two or more letters, the mark, a space and the next word ("Stalin. He"); for those
+# the answer is known without the machinery: "?" and "!" always break, and "." breaks unless the word
+# is a known abbreviation or the first word of a known collocation (Punkt's other tests concern
+# initials, numbers and abbreviations). Anything else goes to Punkt itself.
+_SIMPLE_CONTEXT = re.compile(r"([A-Za-z]{2,})([.?!]) +[!-~]+")
+_NOT_SIMPLE = _punkt._params.abbrev_types | {first for first, _ in _punkt._params.collocations}
+_punkt_contains_sentbreak = _punkt.text_contains_sentbreak
+
+
+def _simple_sentbreak(context: str) -> bool:
+    """Whether ``context`` is a plain word, a sentence mark and the next token: certainly a break."""
+    m = _SIMPLE_CONTEXT.fullmatch(context)
+    return m is not None and (m[2] != "." or m[1].lower() not in _NOT_SIMPLE)
+
+
+def _contains_sentbreak(context: str) -> bool:
+    return _simple_sentbreak(context) or _punkt_contains_sentbreak(context)
+
+
+_punkt.text_contains_sentbreak = _contains_sentbreak  # this instance only; its span_tokenize calls it
+
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
