@@ -8,7 +8,7 @@ from .facts import FactualError, find_errors
 from .lexicon import Lexicon, lexicon_for
 from .points import FOUND_AT, PointFinding, detect_points
 from .rubric import Rubric
-from .signals import SentenceSignals, sentence_signals
+from .signals import SentenceSignals, names_luck, sentence_signals
 from .text import Document, analyse
 
 
@@ -40,6 +40,11 @@ class Analysis:
         """The essay's words (lower-cased, letters only), in order."""
         return [t.lower for s in self.doc.sentences for t in s.tokens if t.lower.isalpha()]
 
+    @cached_property
+    def luck_named(self) -> list[bool]:
+        """Per sentence: whether it uses a word of luck or chance (see ``signals.names_luck``)."""
+        return [names_luck(sig.keys) for sig in self.signals]
+
     @property
     def found(self) -> dict[str, PointFinding]:
         return {p.id: p for p in self.points if p.found}
@@ -59,8 +64,9 @@ class Analysis:
     def theme_points(self) -> dict[str, set[str]]:
         """Theme id -> ids of its points found."""
         out: dict[str, set[str]] = {}
+        found = self.found
         for t in self.rubric.themes:
-            out[t.id] = {p.id for p in t.points if p.id in self.found}
+            out[t.id] = {p.id for p in t.points if p.id in found}
         return out
 
     def words_in(self, indexes) -> int:

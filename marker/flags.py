@@ -99,14 +99,17 @@ def repetition(a: Analysis) -> Flag | None:
     index: dict[tuple, list[int]] = {}
     for i, keys in enumerate(a.keys):
         sh = _shingles(keys)
+        repeat = False
         if len(keys) >= 5:
-            cands = Counter(j for g in sh for j in index.get(g, ()))
-            for j, shared in cands.most_common(3):
-                if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
-                    repeats.append(i)
-                    break
+            shared_with = [j for g in sh for j in index.get(g, ())]
+            if shared_with:  # (most sentences share no triple with an earlier one)
+                for j, shared in Counter(shared_with).most_common(3):
+                    if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
+                        repeats.append(i)
+                        repeat = True
+                        break
         seen.append(sh)
-        if i not in repeats:
+        if not repeat:
             for g in sh:
                 index.setdefault(g, []).append(i)
     if not repeats:
@@ -200,7 +203,8 @@ def non_english(a: Analysis) -> Flag | None:
     if len(words) < 15:
         return None
     lang = _foreign(words)
-    cyrillic = sum(1 for w in words if _CYRILLIC.search(w)) / len(words)
+    # (one search over all the words first: most essays have no Cyrillic letter at all)
+    cyrillic = sum(1 for w in words if _CYRILLIC.search(w)) / len(words) if _CYRILLIC.search(" ".join(words)) else 0.0
     if lang or cyrillic > 0.3:
         a.discounted.update(range(len(a.doc.sentences)))
         return Flag("non_english", f"The essay is written in {('Russian' if cyrillic > 0.3 else lang.title())}, "
@@ -268,7 +272,8 @@ def off_topic(a: Analysis) -> Flag | None:
     point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
     contest = len(contest_sentences(a))
-    found = {p for p in a.found if any(h.sentence not in a.discounted for h in a.found[p].hits)}
+    found_points = a.found
+    found = {p for p in found_points if any(h.sentence not in a.discounted for h in found_points[p].hits)}
     # Less than about a fifth of it is about the contest: it answers something else, even if it name-drops.
     if len(found) <= 2 and point_words / words < 0.25 and (contest < 2 or contest < 0.18 * n):
         off = [i for i in range(n) if a.off_period[i] or not a.relevant[i]]

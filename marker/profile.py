@@ -17,9 +17,7 @@ import math
 import re
 
 from .analysis import Analysis
-
-LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting", "accid", "coincid",
-              "unfortun", "misfortun")
+from .signals import LUCK_WORDS  # noqa: F401  (re-exported: its home used to be here)
 COUNTER_WORDS = ("however", "although", "nevertheless", "whereas", "historians", "historian", "disagree",
                  "some argue", "debate", "yet", "on the other hand")
 
@@ -91,8 +89,8 @@ def _profile(a: Analysis) -> dict[str, float]:
     luck_ids = [p.id for p in a.rubric.points if p.luck]
     luck_found = [p for p in luck_ids if p in found]
     luck_expl = [p for p in luck_found if any(sig[i].causal or sig[i].outcome for i in found[p].sentences)]
-    luck_sents = [i for i in credited if any(k.startswith(LUCK_WORDS) for k in sig[i].keys)
-                  and (sig[i].focus or a.sentence_points[i])]
+    luck_named = a.luck_named
+    luck_sents = [i for i in credited if luck_named[i] and (sig[i].focus or a.sentence_points[i])]
     luck_weighed = [i for i in luck_sents if sig[i].weighing or (sig[i].judgement and sig[i].causal)]
 
     # judgement

@@ -84,6 +84,17 @@ _FUNCTION_WORDS = frozenset(
 FUNCTION_KEYS = frozenset(stem(w) for w in _FUNCTION_WORDS) | _FUNCTION_WORDS | frozenset(
     "also very much more most later even still just only made make get got one two lot alot thing things people "
     "important reason reasons becaus therefor howev".split())
+# Stems of the words of luck and chance; a sentence "names luck" when one of its keys starts with one.
+LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting", "accid", "coincid",
+              "unfortun", "misfortun")
+_LUCK_KEY = re.compile("(?:^|\x00)(?:" + "|".join(LUCK_WORDS) + ")")  # over keys joined by NULs (no key has one)
+
+
+def names_luck(keys: list[str]) -> bool:
+    """Whether any key starts with one of LUCK_WORDS (one regex search instead of a test per key)."""
+    return _LUCK_KEY.search("\x00".join(keys)) is not None
+
+
 _FIRST_PERSON_CHAT = re.compile(r"\b(i think|in my opinion|honestly|basically|i reckon|i believe)\b", re.I)
 _CHAT_WORDS = ("think", "opinion", "honestly", "basically", "reckon", "believe")  # one is in every match: a quick test
 _DIGIT = re.compile(r"\d")
