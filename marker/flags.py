@@ -59,6 +59,27 @@ _REQUEST = re.compile(r"\b(award|give|assign|receive|deserves?|should (get|recei
 # The same patterns for case-folded text: a quick whole-essay test (re.IGNORECASE is about twice as slow).
 _INSTRUCTION_FOLDED = re.compile(_INSTRUCTION.pattern)
 _MARKING_FOLDED = re.compile(_MARKING.pattern)
+# Every match of _INSTRUCTION but one kind begins with one of these words, and every match of _MARKING
+# with one of the others; the remaining kind ("18/25") needs a "/".
+_INSTRUCTION_STARTS = ("ignore", "disregard", "forget", "override", "award", "give", "assign", "grade", "mark",
+                       "score", "note", "message", "instruction", "dear", "attention", "as an ai", "you are a",
+                       "system prompt", "prompt:", "system:", "this essay")
+_OUT_OF_25 = re.compile(r"\b\d{1,2}\s*/\s*25\b")
+_MARKING_STARTS = ("mark", "examiner", "grader", "grading", "rubric", "assessor", "ai", "chatbot", "language model",
+                   "descriptor", "level", "top band", "full credit")
+
+
+def _found_from(pattern: re.Pattern, text: str, starts: tuple[str, ...]) -> bool:
+    """Whether ``pattern`` occurs in ``text``, for a pattern whose every match begins with one of
+    ``starts``: it is tried only where those begin (str.find scans far faster than the regex engine,
+    which tries every alternative at every position)."""
+    for word in starts:
+        i = text.find(word)
+        while i != -1:
+            if pattern.match(text, i):
+                return True
+            i = text.find(word, i + 1)
+    return False
 
 
 def _addresses_marker(text: str) -> bool:
@@ -68,7 +89,9 @@ def _addresses_marker(text: str) -> bool:
 
 def instructions_to_marker(a: Analysis) -> Flag | None:
     folded = a.doc.normalised.casefold()
-    if not _INSTRUCTION_FOLDED.search(folded) and not _MARKING_FOLDED.search(folded):
+    if not (_found_from(_INSTRUCTION_FOLDED, folded, _INSTRUCTION_STARTS)
+            or ("/" in folded and _OUT_OF_25.search(folded))
+            or _found_from(_MARKING_FOLDED, folded, _MARKING_STARTS)):
         return None  # neither pattern occurs anywhere, so in no sentence or aside either
     hits = []
     for s in a.doc.sentences:
