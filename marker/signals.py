@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .lexicon import Lexicon, Phrase, PhraseIndex, match_at, phrase_positions
 from .text import Sentence, stem
@@ -159,31 +160,41 @@ class SentenceSignals:
 
 # The phrase lists a sentence is searched for, in the order of SentenceSignals' fields below.
 _PHRASE_FIELDS = ("causal", "judgement", "weighing", "offices", "events", "topic", "off_topic")
-_MERGED: dict[int, tuple[Lexicon, dict[str, list[tuple[int, str, Phrase | None]]]]] = {}
+# An entry: (field number, place in that field's list of hits, phrase text, phrase or None for one key).
+_Entry = tuple[int, tuple[str, int], str, "Phrase | None"]
+_MERGED: dict[int, tuple[Lexicon, dict[str, list[_Entry]]]] = {}
 
 
-def _phrase_index(lex: Lexicon) -> dict[str, list[tuple[int, str, Phrase | None]]]:
+def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
     """The seven phrase indexes (the argument words here, the rubric's offices, events, topic and
     off-topic words) merged into one, so a sentence's keys are looked up once for all of them.
 
-    First key -> [(field number, phrase text, phrase, or None when the phrase is that one key)], each
-    field's phrases in their own index's order: walking a sentence's keys in sorted order then lists
-    each field's hits exactly as ``PhraseIndex.hits`` does."""
+    Each phrase is filed under its key that the fewest phrases share (many start with "the", "so",
+    "this"), so a sentence is tested only against phrases whose rarest key it has. Its place among
+    its field's hits is (first key, position under that key in the field's own index): sorting the
+    hits by it lists them exactly as ``PhraseIndex.hits`` does (sorted first keys, then index order)."""
     hit = _MERGED.get(id(lex))
     if hit is None or hit[0] is not lex:
-        merged: dict[str, list[tuple[int, str, Phrase | None]]] = {}
         indexes = (CAUSAL, JUDGEMENT, WEIGHING, lex.office_index, lex.event_index, lex.topic_index,
                    lex.off_topic_index)
-        for field_no, index in enumerate(indexes):
-            for first, phrases in index.by_first.items():
-                merged.setdefault(first, []).extend(
-                    (field_no, p.text, p if len(p.keys) > 1 else None) for p in phrases)
+        entries = [(field_no, (first, pos), p)
+                   for field_no, index in enumerate(indexes)
+                   for first, phrases in index.by_first.items() for pos, p in enumerate(phrases)]
+        sharing: dict[str, int] = {}
+        for _, _, p in entries:
+            for k in p.key_set:
+                sharing[k] = sharing.get(k, 0) + 1
+        merged: dict[str, list[_Entry]] = {}
+        for field_no, place, p in entries:
+            rarest = min(sorted(p.key_set), key=lambda k: sharing[k])
+            merged.setdefault(rarest, []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
         if len(_MERGED) >= 16:
             _MERGED.clear()
         hit = _MERGED[id(lex)] = (lex, merged)
     return hit[1]
 
 
+_FIELD_AND_PLACE = itemgetter(0, 1)
 _NON_DIGIT = re.compile(r"\D")
 _ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
 
@@ -215,11 +226,12 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     lowers = [t.lower for t in sentence.tokens]
     text = sentence.text
     index = _phrase_index(lex)
+    held = [entry for k in key_set & index.keys() for entry in index[k]
+            if entry[3] is None or (entry[3].key_set <= key_set and phrase_positions(keys, entry[3]) is not None)]
+    held.sort(key=_FIELD_AND_PLACE)
     hits: tuple[list[str], ...] = ([], [], [], [], [], [], [])
-    for k in sorted(key_set & index.keys()):
-        for field_no, phrase_text, phrase in index[k]:
-            if phrase is None or (phrase.key_set <= key_set and phrase_positions(keys, phrase) is not None):
-                hits[field_no].append(phrase_text)
+    for field_no, _, phrase_text, _ in held:
+        hits[field_no].append(phrase_text)
     causal, judgement, weighing, offices, events, topic, off_topic = hits
     years, dates, numbers = _figures(sentence, lowers) if _DIGIT.search(text) else ([], 0, 0)
     low = text.casefold()
