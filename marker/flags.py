@@ -112,6 +112,8 @@ REPEAT_SHARE = 0.55  # share of word triples a sentence shares with an earlier o
 
 
 def _shingles(keys: list[str], n: int = 3) -> set[tuple[str, ...]]:
+    if n == 3 and len(keys) >= 3:  # the common case, built at C level
+        return set(zip(keys, keys[1:], keys[2:]))
     return {tuple(keys[i:i + n]) for i in range(max(1, len(keys) - n + 1))}
 
 

@@ -190,19 +190,20 @@ def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSi
     else:
         sims = sim_conf = np.zeros((n, len(points)))
 
-    # 3. combine per sentence and point
-    candidates = set(cue_hit) | partial | set(zip(*np.nonzero(sim_conf >= 0.2)))
+    # 3. combine per sentence and point (arrays read as Python lists: same floats, no per-item numpy calls)
+    candidates = set(cue_hit) | partial | set(zip(*(ix.tolist() for ix in np.nonzero(sim_conf >= 0.2))))
+    is_claim, sim_conf_at, sims_at = claim.tolist(), sim_conf.tolist(), sims.tolist()
     for s_i, j in sorted(candidates):
         cue = cue_hit.get((s_i, j))
-        cue_conf = (CUE_IN_CLAIM if claim[s_i] else CUE_IN_LIST) if cue else \
-            PARTIAL_CUE if claim[s_i] and (s_i, j) in partial else 0.0
-        sc = float(sim_conf[s_i, j])
+        cue_conf = (CUE_IN_CLAIM if is_claim[s_i] else CUE_IN_LIST) if cue else \
+            PARTIAL_CUE if is_claim[s_i] and (s_i, j) in partial else 0.0
+        sc = sim_conf_at[s_i][j]
         conf = 1.0 - (1.0 - cue_conf) * (1.0 - sc)
         if conf < 0.2:
             continue
         how = "cue+paraphrase" if cue and sc >= 0.5 else "cue" if cue else "paraphrase"
         pid = points[j].id
-        hits[pid].append(PointHit(pid, int(s_i), conf, how, cue or "", float(sims[s_i, j])))
+        hits[pid].append(PointHit(pid, s_i, conf, how, cue or "", sims_at[s_i][j]))
 
     findings = []
     for p in points:
