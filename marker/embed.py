@@ -66,11 +66,16 @@ class SentenceEncoder:
         """
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of strings, not a single string")
-        texts = list(texts)
-        if not texts:
+        return self.encode_split([t.split() for t in texts])
+
+    def encode_split(self, chunked: Sequence[list[str]]) -> np.ndarray:
+        """:meth:`encode` for texts already split on whitespace (``text.split()``): the tokenizer splits
+        there first, so this gives the same vectors, for a caller that has split the texts anyway."""
+        chunked = list(chunked)
+        if not chunked:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
-        flat, lengths = self._flat_token_ids(texts)
+        vecs = np.zeros((len(chunked), self.dim), dtype=np.float32)
+        flat, lengths = self._flat_token_ids(chunked)
         rows = np.flatnonzero(lengths)
         if rows.size:
             # One gather and one segmented sum for all texts; the mean's division by the token
@@ -113,10 +118,9 @@ class SentenceEncoder:
         cache = self._chunk_ids
         return [[i for c in chunks for i in cache[c]] for chunks in chunked]
 
-    def _flat_token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The ids of :meth:`_token_ids` for all texts as one array, and each text's count of them
-        (gathered with C-level iteration: this runs for every sentence of every essay)."""
-        chunked = [t.split() for t in texts]
+    def _flat_token_ids(self, chunked: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of :meth:`_token_ids` for all texts (given split on whitespace) as one array, and each
+        text's count of them (gathered with C-level iteration: this runs for every sentence of every essay)."""
         chunks = list(chain.from_iterable(chunked))
         try:
             ids = list(map(self._chunk_ids.__getitem__, chunks))

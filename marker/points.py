@@ -61,8 +61,9 @@ class PointFinding:
         return [h.sentence for h in self.hits if h.confidence >= FOUND_AT]
 
 
-def _clauses(sentence: Sentence) -> list[str]:
-    parts = [p.strip() for p in _CLAUSE_SPLIT.split(sentence.text) if p and len(p.split()) >= 4]
+def _clause_words(sentence: Sentence) -> list[list[str]]:
+    """The words (``str.split``) of each clause of a sentence of several clauses of four or more words."""
+    parts = [words for p in _CLAUSE_SPLIT.split(sentence.text) if p and len(words := p.split()) >= 4]
     return parts if len(parts) > 1 else []
 
 
@@ -133,11 +134,12 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
     from .embed import get_encoder
 
     refs = _references(rubric, lex)
-    texts, unit_starts = [], []
+    units, unit_starts = [], []  # each sentence, then its clauses, as words
     for s in doc.sentences:
-        unit_starts.append(len(texts))
-        texts.extend([s.text, *_clauses(s)])
-    sims = get_encoder().encode(texts) @ refs.vecs.T  # (units, refs)
+        unit_starts.append(len(units))
+        units.append(s.text.split())
+        units.extend(_clause_words(s))
+    sims = get_encoder().encode_split(units) @ refs.vecs.T  # (units, refs)
     # has[i, v]: sentence i has the v-th of the essay's rubric content keys; then the words each
     # sentence shares with each reference sentence, and how many of them are specific. (Every key of
     # the vocabulary is a content key, so a sentence's columns are its keys found in the vocabulary.)
@@ -149,7 +151,7 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
     shared = has @ refs.anchors[used]  # (sentences, 2 * refs) counts of shared words, then of shared specific ones
     n_refs = len(refs.vecs)
     anchored = (shared[:, :n_refs] >= ANCHOR_WORDS) & (shared[:, n_refs:] >= 1)
-    counts = np.diff([*unit_starts, len(texts)])
+    counts = np.diff([*unit_starts, len(units)])
 
     def per_sentence(m: np.ndarray) -> np.ndarray:
         per_point = np.maximum.reduceat(m, refs.starts, axis=1)  # (units, points)
