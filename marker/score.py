@@ -176,7 +176,8 @@ def score_analysis(a: Analysis) -> CriterionScore:
                or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = _body_paragraphs(a)
-    para_expl = sum(1 for p in paras if any(s.index in explaining for s in a.doc.paragraphs[p].sentences))
+    explaining_set = set(explaining)
+    para_expl = sum(1 for p in paras if any(s.index in explaining_set for s in a.doc.paragraphs[p].sentences))
     density = len(explaining) / len(claims)
     para_share = para_expl / max(1, len(paras))
     narr_share = len(narrative) / len(claims)
@@ -208,10 +209,11 @@ def score_judgement(a: Analysis) -> CriterionScore:
     reasoned = [i for i in weigh if sig[i].causal or len(a.sentence_points[i]) >= 1]
     last = paras[-1]
     first = paras[0]
-    concl = [s.index for s in last.sentences if s.index in credited] if len(paras) > 1 else \
-        [s.index for s in last.sentences[-3:] if s.index in credited]
+    credited_set, weigh_set = set(credited), set(weigh)
+    concl = [s.index for s in last.sentences if s.index in credited_set] if len(paras) > 1 else \
+        [s.index for s in last.sentences[-3:] if s.index in credited_set]
     has_conclusion = any(sig[i].conclusion_opener or sig[i].judgement for i in concl)
-    early = any(i in weigh for i in [s.index for s in first.sentences]) and len(paras) > 1
+    early = any(i in weigh_set for i in [s.index for s in first.sentences]) and len(paras) > 1
     weigh_paras = len({sig_i_para(a, i) for i in weigh})
     counter = [i for i in credited if any(j in sig[i].judgement for j in ("however", "although", "nevertheless",
                                                                           "whereas", "historians", "historian",
