@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import filterfalse
 
 from .analysis import Analysis
 from .profile import essay_profile
@@ -192,7 +193,8 @@ def gibberish(a: Analysis) -> Flag | None:
     if len(words) < 20:
         return None
     name_ok = a.lex.allowed_words
-    unknown = sum(1 for w in words if w not in name_ok and not is_known(w)) / len(words)
+    not_names = list(filterfalse(name_ok.__contains__, words))
+    unknown = (len(not_names) - sum(map(is_known, not_names))) / len(words)  # (C-level loops: is_known is memoised)
     pairs = [(x, y) for x, y in zip(words, words[1:]) if x in _BAD_NEXT]
     bad = sum(1 for x, y in pairs if y in _BAD_NEXT[x]) / max(1, len(pairs))
     if unknown > 0.45 and not _foreign(words):
@@ -241,6 +243,8 @@ def non_english(a: Analysis) -> Flag | None:
 def restatement(a: Analysis) -> Flag | None:
     if a.doc.n_words < a.rubric.min_words:
         return None  # too short to tell; too_short says so
+    if len(a.found) > 2:
+        return None  # makes points of its own (the flag needs at most two)
     q_keys = set(a.lex.keys(_question_sentence(a)))
     generic = {"why", "reason", "mani", "factor", "import", "this", "essay", "will", "look", "question", "discuss",
                "explain", "becaus", "the", "a", "an", "of", "to", "and", "in", "as", "by", "was", "did", "he", "it"}
@@ -293,12 +297,14 @@ def off_topic(a: Analysis) -> Flag | None:
     n = len(a.signals)
     if n == 0 or a.doc.n_words < a.rubric.min_words:
         return None  # too short to tell what it is about; too_short says so
+    found_points = a.found
+    found = {p for p in found_points if any(h.sentence not in a.discounted for h in found_points[p].hits)}
+    if len(found) > 2:
+        return None  # makes several of the question's points
     words = max(1, a.doc.n_words)
     point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
     contest = len(contest_sentences(a))
-    found_points = a.found
-    found = {p for p in found_points if any(h.sentence not in a.discounted for h in found_points[p].hits)}
     # Less than about a fifth of it is about the contest: it answers something else, even if it name-drops.
     if len(found) <= 2 and point_words / words < 0.25 and (contest < 2 or contest < 0.18 * n):
         off = [i for i in range(n) if a.off_period[i] or not a.relevant[i]]
