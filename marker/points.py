@@ -83,9 +83,11 @@ class _References:
     vecs: np.ndarray  # (refs, dim) unit rows
     starts: np.ndarray  # first row of each point
     vocab: dict[str, int]  # content key -> column
-    # (vocab, 2 * refs): 1 where the reference sentence has the key, then (columns refs..) 1 where the
-    # key is also specific to few points; side by side so that one product gives both counts
-    anchors: np.ndarray
+    # For each column (key), its "slots", sparse: ref r where reference sentence r has the key, and
+    # also refs + r where the key is moreover specific to few points. Column c's slots are
+    # slots[slot_start[c]:slot_start[c + 1]].
+    slot_start: np.ndarray
+    slots: np.ndarray
 
 
 _REF_CACHE: dict[int, tuple[Rubric, _References]] = {}
@@ -111,15 +113,15 @@ def _references(rubric: Rubric, lex: Lexicon) -> _References:
         for k in ks:
             df.setdefault(k, set()).add(owner)
     vocab = {k: i for i, k in enumerate(sorted(df))}
-    anchors = np.zeros((len(texts), len(vocab)), dtype=np.float32)
-    specific = np.zeros_like(anchors)
+    slots_of: list[list[int]] = [[] for _ in vocab]
     for r, ks in enumerate(keysets):
         for k in ks:
-            anchors[r, vocab[k]] = 1.0
+            slots_of[vocab[k]].append(r)
             if len(df[k]) <= SPECIFIC_DF:
-                specific[r, vocab[k]] = 1.0
+                slots_of[vocab[k]].append(len(texts) + r)
     refs = _References(get_encoder().encode(texts), np.array(starts), vocab,
-                       np.ascontiguousarray(np.concatenate((anchors, specific)).T))
+                       np.cumsum([0, *map(len, slots_of)]), np.array([s for ss in slots_of for s in sorted(ss)],
+                                                                     dtype=np.intp))
     if len(_REF_CACHE) >= 16:
         _REF_CACHE.clear()
     _REF_CACHE[id(rubric)] = (rubric, refs)
@@ -140,16 +142,22 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
         units.append(s.text.split())
         units.extend(_clause_words(s))
     sims = get_encoder().encode_split(units) @ refs.vecs.T  # (units, refs)
-    # has[i, v]: sentence i has the v-th of the essay's rubric content keys; then the words each
-    # sentence shares with each reference sentence, and how many of them are specific. (Every key of
-    # the vocabulary is a content key, so a sentence's columns are its keys found in the vocabulary.)
+    # The words each sentence shares with each reference sentence, and how many of them are specific:
+    # every (sentence, vocabulary key it has) pair adds one to each of the key's slots in the
+    # sentence's row. (Every key of the vocabulary is a content key, so a sentence's columns are its
+    # keys found in the vocabulary.)
     vocab = refs.vocab
     sentence_cols = [[vocab[c] for c in set(k) & vocab.keys()] for k in keys]
-    used, where = np.unique(np.fromiter(chain.from_iterable(sentence_cols), dtype=np.intp), return_inverse=True)
-    has = np.zeros((len(doc.sentences), len(used)), dtype=np.float32)
-    has[np.repeat(np.arange(len(keys)), [len(cols) for cols in sentence_cols]), where] = 1.0
-    shared = has @ refs.anchors[used]  # (sentences, 2 * refs) counts of shared words, then of shared specific ones
+    cols = np.fromiter(chain.from_iterable(sentence_cols), dtype=np.intp)
     n_refs = len(refs.vecs)
+    row_of = np.repeat(np.arange(len(keys)) * (2 * n_refs), [len(c) for c in sentence_cols])
+    first = refs.slot_start[cols]
+    n_slots = refs.slot_start[cols + 1] - first
+    # the slots of every pair, one after another: pair j's run starts at first[j] in refs.slots
+    runs_start = np.cumsum(n_slots) - n_slots
+    at = np.arange(int(n_slots.sum())) + np.repeat(first - runs_start, n_slots)
+    shared = np.bincount(np.repeat(row_of, n_slots) + refs.slots[at], minlength=len(keys) * 2 * n_refs)
+    shared = shared.reshape(len(keys), 2 * n_refs)  # (sentences, 2 * refs): shared words, shared specific words
     anchored = (shared[:, :n_refs] >= ANCHOR_WORDS) & (shared[:, n_refs:] >= 1)
     counts = np.diff([*unit_starts, len(units)])
 
