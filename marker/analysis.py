@@ -80,8 +80,7 @@ def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Ana
     signals = [sentence_signals(s, k, lex) for s, k in zip(doc.sentences, keys)]
     points = detect_points(doc, keys, signals, rubric, lex, use_similarity=use_similarity)
 
-    error = lex.spelling_error
-    errors = [(t.start, t.end) for s in doc.sentences for t in s.tokens if error(t)]
+    errors = [(t.start, t.end) for t in lex.misspelt_tokens(t for s in doc.sentences for t in s.tokens)]
 
     a = Analysis(doc, rubric, lex, keys, signals, points, errors)
     a.all_factual_errors = find_errors(keys, rubric, lex)

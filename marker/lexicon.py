@@ -8,6 +8,7 @@ canonical name's key, so "Trotksy's" and "Trotsky" match the same cue.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -119,6 +120,11 @@ class Lexicon:
             self._key_cache.clear()
         self._key_cache[t.text] = key
         return key
+
+    def misspelt_tokens(self, tokens: Iterable[Token]) -> list[Token]:
+        """The tokens that :meth:`spelling_error` says are misspelt."""
+        cached = self._spelling_cache.get
+        return [t for t in tokens if (hit := cached(t.text)) or (hit is None and self.spelling_error(t))]
 
     def spelling_error(self, token: Token) -> bool:
         """Whether a token counts as misspelt: capitalised words that are not (near misses of) rubric

@@ -204,7 +204,7 @@ def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int
     years: list[int] = []
     dates = numbers = 0
     for i, t in enumerate(sentence.tokens):
-        if t.is_number:
+        if t.text[0].isdigit():  # (Token.is_number, inline)
             digits = _NON_DIGIT.sub("", t.text)
             if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
                 years.append(int(digits))
