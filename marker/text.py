@@ -89,6 +89,17 @@ def stem(word: str) -> str:
     return _stemmer.stem(word)
 
 
+_FORMS: dict[str, tuple[str, str]] = {}  # word as written -> (lower case, stem), for every token
+
+
+def _new_forms(word: str) -> tuple[str, str]:
+    if len(_FORMS) >= 200_000:
+        _FORMS.clear()
+    low = word.lower()
+    forms = _FORMS[word] = (low, stem(low))
+    return forms
+
+
 @dataclass(slots=True)
 class Token:
     text: str
@@ -225,16 +236,17 @@ def _sentence_spans(norm: str, a: int, b: int) -> list[tuple[int, int, bool]]:
 def analyse(text: str) -> Document:
     """Split an essay into paragraphs, sentences and tokens (offsets into ``text``)."""
     norm = normalise(text)
+    forms = _FORMS.get
     paragraphs: list[Paragraph] = []
     sentences: list[Sentence] = []
     for p_index, (pa, pb) in enumerate(_paragraph_spans(norm)):
         para = Paragraph(p_index, pa, pb)
         for sa, sb, bullet in _sentence_spans(norm, pa, pb):
-            tokens = [
-                Token(word, m.start(), m.end(), (low := word.lower()), stem(low))
-                for m in _WORD.finditer(norm, sa, sb)
-                for word in (m.group(),)
-            ]
+            tokens = []
+            for m in _WORD.finditer(norm, sa, sb):
+                word = m.group()
+                low, word_stem = forms(word) or _new_forms(word)
+                tokens.append(Token(word, m.start(), m.end(), low, word_stem))
             if not tokens:
                 continue
             sent = Sentence(len(sentences), sa, sb, text[sa:sb], p_index, tokens, bullet)
