@@ -244,7 +244,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
         weighing=weighing,
         outcome=not key_set.isdisjoint(OUTCOME_STEMS),
         focus=key_set & lex.focus_keys,
-        names={k for k in keys if k in lex.canonical_names or k in lex.historian_keys},
+        names=(key_set & lex.canonical_names.keys()) | (key_set & lex.historian_keys),
         historians=key_set & lex.historian_keys,
         years=years,
         dates=dates,
