@@ -158,16 +158,15 @@ class SentenceSignals:
         return bool(self.causal) and (self.outcome or bool(self.focus)) and self.is_claim
 
 
-# The phrase lists a sentence is searched for, in the order of SentenceSignals' fields below.
-_PHRASE_FIELDS = ("causal", "judgement", "weighing", "offices", "events", "topic", "off_topic")
 # An entry: (field number, place in that field's list of hits, phrase text, phrase or None for one key).
 _Entry = tuple[int, tuple[str, int], str, "Phrase | None"]
 _MERGED: dict[int, tuple[Lexicon, dict[str, list[_Entry]]]] = {}
 
 
 def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
-    """The seven phrase indexes (the argument words here, the rubric's offices, events, topic and
-    off-topic words) merged into one, so a sentence's keys are looked up once for all of them.
+    """The seven phrase indexes (the argument words here - causal, judgement, weighing - and the
+    rubric's offices, events, topic and off-topic words, numbered 0-6 in that order) merged into
+    one, so a sentence's keys are looked up once for all of them.
 
     Each phrase is filed under its key that the fewest phrases share (many start with "the", "so",
     "this"), so a sentence is tested only against phrases whose rarest key it has. Its place among

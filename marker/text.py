@@ -93,6 +93,7 @@ _FORMS: dict[str, tuple[str, str]] = {}  # word as written -> (lower case, stem)
 
 
 def _new_forms(word: str) -> tuple[str, str]:
+    """Lower case and stem of a word not met before (and remember them)."""
     if len(_FORMS) >= 200_000:
         _FORMS.clear()
     low = word.lower()
