@@ -8,8 +8,7 @@ from .facts import FactualError, find_errors
 from .lexicon import Lexicon, lexicon_for
 from .points import FOUND_AT, PointFinding, detect_points
 from .rubric import Rubric
-from .signals import SentenceSignals, sentence_signals
-from .spelling import misspelt
+from .signals import SentenceSignals, names_luck, sentence_signals
 from .text import Document, analyse
 
 
@@ -41,6 +40,11 @@ class Analysis:
         """The essay's words (lower-cased, letters only), in order."""
         return [t.lower for s in self.doc.sentences for t in s.tokens if t.lower.isalpha()]
 
+    @cached_property
+    def luck_named(self) -> list[bool]:
+        """Per sentence: whether it uses a word of luck or chance (see ``signals.names_luck``)."""
+        return [names_luck(sig.keys) for sig in self.signals]
+
     @property
     def found(self) -> dict[str, PointFinding]:
         return {p.id: p for p in self.points if p.found}
@@ -60,8 +64,9 @@ class Analysis:
     def theme_points(self) -> dict[str, set[str]]:
         """Theme id -> ids of its points found."""
         out: dict[str, set[str]] = {}
+        found = self.found
         for t in self.rubric.themes:
-            out[t.id] = {p.id for p in t.points if p.id in self.found}
+            out[t.id] = {p.id for p in t.points if p.id in found}
         return out
 
     def words_in(self, indexes) -> int:
@@ -75,11 +80,7 @@ def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Ana
     signals = [sentence_signals(s, k, lex) for s, k in zip(doc.sentences, keys)]
     points = detect_points(doc, keys, signals, rubric, lex, use_similarity=use_similarity)
 
-    errors = []
-    for s in doc.sentences:
-        candidates = [t for t in s.tokens if not (t.is_capitalised and lex.name_of(t) is None)]
-        for i in misspelt([t.text for t in candidates], lex.allowed_words):
-            errors.append((candidates[i].start, candidates[i].end))
+    errors = [(t.start, t.end) for t in lex.misspelt_tokens(t for s in doc.sentences for t in s.tokens)]
 
     a = Analysis(doc, rubric, lex, keys, signals, points, errors)
     a.all_factual_errors = find_errors(keys, rubric, lex)

@@ -115,7 +115,7 @@ def find_errors(keys: list[list[str]], rubric: Rubric, lex: Lexicon, skip: set[i
             continue
         key_set = set(k)
         for c in checks:
-            if not c.claim_keys & key_set:
+            if c.claim_keys.isdisjoint(key_set):
                 continue
             found = cue_positions(k, key_set, c.claim)
             if found is None or any(ph.within(k, key_set) for ph in c.unless):

@@ -49,11 +49,19 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
     for c in sorted(rubric.criteria, key=lambda c: (-bands.get(c.id, 0), -c.weight)):
         if bands.get(c.id, 0) >= 3 and sum(i.kind == "strength" for i in items) < MAX_STRENGTHS - 1:
             items.append(FeedbackItem("strength", c.feedback[bands[c.id]], c.id, None, scores[c.id].spans[:2]))
+    # the rubric's point, its theme and the essay's finding for each point id (the first, should ids repeat)
+    point_of, theme_of, finding_of = {}, {}, {}
+    for t in rubric.themes:
+        for q in t.points:
+            point_of.setdefault(q.id, q)
+            theme_of.setdefault(q.id, t.id)
+    for f in a.points:
+        finding_of.setdefault(f.id, f)
     found = sorted(a.found.values(), key=lambda p: -p.confidence)
     for p in found:
         if sum(i.kind == "strength" for i in items) >= MAX_STRENGTHS:
             break
-        point = next(q for q in rubric.points if q.id == p.id)
+        point = point_of[p.id]
         if point.feedback_found and any(a.signals[i].explains for i in p.sentences):
             items.append(FeedbackItem("strength", point.feedback_found, None, p.id, p.sentences[:1]))
 
@@ -85,11 +93,10 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
         items.append(FeedbackItem("target", c.feedback[bands.get(c.id, 0)], c.id))
 
     # Missing points: luck first when luck is weak, then themes with nothing found.
-    missing = [p for p in rubric.points
-               if next(f for f in a.points if f.id == p.id).confidence < MISSING_BELOW]
+    missing = [p for p in rubric.points if finding_of[p.id].confidence < MISSING_BELOW]
     covered_themes = {t for t, pts in a.theme_points().items() if pts}
     ordered = sorted(missing, key=lambda p: (not (p.luck and bands.get("luck", 4) <= 1),
-                                             rubric.theme_of(p.id).id in covered_themes, p.id))
+                                             theme_of[p.id] in covered_themes, p.id))
     for p in ordered[:3]:
         if sum(i.kind == "target" for i in items) >= MAX_TARGETS:
             break

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import filterfalse
 
 from .analysis import Analysis
 from .profile import essay_profile
@@ -59,6 +60,27 @@ _REQUEST = re.compile(r"\b(award|give|assign|receive|deserves?|should (get|recei
 # The same patterns for case-folded text: a quick whole-essay test (re.IGNORECASE is about twice as slow).
 _INSTRUCTION_FOLDED = re.compile(_INSTRUCTION.pattern)
 _MARKING_FOLDED = re.compile(_MARKING.pattern)
+# Every match of _INSTRUCTION but one kind begins with one of these words, and every match of _MARKING
+# with one of the others; the remaining kind ("18/25") needs a "/".
+_INSTRUCTION_STARTS = ("ignore", "disregard", "forget", "override", "award", "give", "assign", "grade", "mark",
+                       "score", "note", "message", "instruction", "dear", "attention", "as an ai", "you are a",
+                       "system prompt", "prompt:", "system:", "this essay")
+_OUT_OF_25 = re.compile(r"\b\d{1,2}\s*/\s*25\b")
+_MARKING_STARTS = ("mark", "examiner", "grader", "grading", "rubric", "assessor", "ai", "chatbot", "language model",
+                   "descriptor", "level", "top band", "full credit")
+
+
+def _found_from(pattern: re.Pattern, text: str, starts: tuple[str, ...]) -> bool:
+    """Whether ``pattern`` occurs in ``text``, for a pattern whose every match begins with one of
+    ``starts``: it is tried only where those begin (str.find scans far faster than the regex engine,
+    which tries every alternative at every position)."""
+    for word in starts:
+        i = text.find(word)
+        while i != -1:
+            if pattern.match(text, i):
+                return True
+            i = text.find(word, i + 1)
+    return False
 
 
 def _addresses_marker(text: str) -> bool:
@@ -68,7 +90,9 @@ def _addresses_marker(text: str) -> bool:
 
 def instructions_to_marker(a: Analysis) -> Flag | None:
     folded = a.doc.normalised.casefold()
-    if not _INSTRUCTION_FOLDED.search(folded) and not _MARKING_FOLDED.search(folded):
+    if not (_found_from(_INSTRUCTION_FOLDED, folded, _INSTRUCTION_STARTS)
+            or ("/" in folded and _OUT_OF_25.search(folded))
+            or _found_from(_MARKING_FOLDED, folded, _MARKING_STARTS)):
         return None  # neither pattern occurs anywhere, so in no sentence or aside either
     hits = []
     for s in a.doc.sentences:
@@ -89,6 +113,8 @@ REPEAT_SHARE = 0.55  # share of word triples a sentence shares with an earlier o
 
 
 def _shingles(keys: list[str], n: int = 3) -> set[tuple[str, ...]]:
+    if n == 3 and len(keys) >= 3:  # the common case, built at C level
+        return set(zip(keys, keys[1:], keys[2:]))
     return {tuple(keys[i:i + n]) for i in range(max(1, len(keys) - n + 1))}
 
 
@@ -99,14 +125,17 @@ def repetition(a: Analysis) -> Flag | None:
     index: dict[tuple, list[int]] = {}
     for i, keys in enumerate(a.keys):
         sh = _shingles(keys)
+        repeat = False
         if len(keys) >= 5:
-            cands = Counter(j for g in sh for j in index.get(g, ()))
-            for j, shared in cands.most_common(3):
-                if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
-                    repeats.append(i)
-                    break
+            shared_with = [j for g in sh for j in index.get(g, ())]
+            if shared_with:  # (most sentences share no triple with an earlier one)
+                for j, shared in Counter(shared_with).most_common(3):
+                    if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
+                        repeats.append(i)
+                        repeat = True
+                        break
         seen.append(sh)
-        if i not in repeats:
+        if not repeat:
             for g in sh:
                 index.setdefault(g, []).append(i)
     if not repeats:
@@ -164,7 +193,8 @@ def gibberish(a: Analysis) -> Flag | None:
     if len(words) < 20:
         return None
     name_ok = a.lex.allowed_words
-    unknown = sum(1 for w in words if w not in name_ok and not is_known(w)) / len(words)
+    not_names = list(filterfalse(name_ok.__contains__, words))
+    unknown = (len(not_names) - sum(map(is_known, not_names))) / len(words)  # (C-level loops: is_known is memoised)
     pairs = [(x, y) for x, y in zip(words, words[1:]) if x in _BAD_NEXT]
     bad = sum(1 for x, y in pairs if y in _BAD_NEXT[x]) / max(1, len(pairs))
     if unknown > 0.45 and not _foreign(words):
@@ -200,7 +230,8 @@ def non_english(a: Analysis) -> Flag | None:
     if len(words) < 15:
         return None
     lang = _foreign(words)
-    cyrillic = sum(1 for w in words if _CYRILLIC.search(w)) / len(words)
+    # (one search over all the words first: most essays have no Cyrillic letter at all)
+    cyrillic = sum(1 for w in words if _CYRILLIC.search(w)) / len(words) if _CYRILLIC.search(" ".join(words)) else 0.0
     if lang or cyrillic > 0.3:
         a.discounted.update(range(len(a.doc.sentences)))
         return Flag("non_english", f"The essay is written in {('Russian' if cyrillic > 0.3 else lang.title())}, "
@@ -212,6 +243,8 @@ def non_english(a: Analysis) -> Flag | None:
 def restatement(a: Analysis) -> Flag | None:
     if a.doc.n_words < a.rubric.min_words:
         return None  # too short to tell; too_short says so
+    if len(a.found) > 2:
+        return None  # makes points of its own (the flag needs at most two)
     q_keys = set(a.lex.keys(_question_sentence(a)))
     generic = {"why", "reason", "mani", "factor", "import", "this", "essay", "will", "look", "question", "discuss",
                "explain", "becaus", "the", "a", "an", "of", "to", "and", "in", "as", "by", "was", "did", "he", "it"}
@@ -264,11 +297,14 @@ def off_topic(a: Analysis) -> Flag | None:
     n = len(a.signals)
     if n == 0 or a.doc.n_words < a.rubric.min_words:
         return None  # too short to tell what it is about; too_short says so
+    found_points = a.found
+    found = {p for p in found_points if any(h.sentence not in a.discounted for h in found_points[p].hits)}
+    if len(found) > 2:
+        return None  # makes several of the question's points
     words = max(1, a.doc.n_words)
     point_words = a.words_in(i for i in range(n) if a.sentence_points[i] and i not in a.discounted)
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
     contest = len(contest_sentences(a))
-    found = {p for p in a.found if any(h.sentence not in a.discounted for h in a.found[p].hits)}
     # Less than about a fifth of it is about the contest: it answers something else, even if it name-drops.
     if len(found) <= 2 and point_words / words < 0.25 and (contest < 2 or contest < 0.18 * n):
         off = [i for i in range(n) if a.off_period[i] or not a.relevant[i]]

@@ -8,14 +8,16 @@ canonical name's key, so "Trotksy's" and "Trotsky" match the same cue.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from .rubric import Rubric
-from .spelling import is_known
+from .spelling import is_known, is_misspelt
 from .text import Sentence, Token, normalise, stem, word_spans
 
+_WORD_CACHE_SIZE = 200_000  # distinct words remembered per lexicon (a few tens of MB at most)
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
 TERM_MIN_LEN = 6  # shorter words are too near too many others to correct
 TERM_SIMILARITY = 85  # rapidfuzz ratio a misspelling must reach to count as a rubric word
@@ -79,9 +81,12 @@ class Lexicon:
     # the rubric's own words (cues, terms, offices, events) of TERM_MIN_LEN letters or more, and their keys
     term_words: dict[str, str] = field(default_factory=dict)
     _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
-    _term_cache: dict[str, str | None] = field(default_factory=dict)
     term_stems: frozenset[str] = frozenset()
     term_choices: tuple[str, ...] = ()
+    # Per-word memos, keyed by a token's text (its lower-case form and stem are functions of it): essays
+    # share most of their vocabulary, so each distinct word is resolved once per process.
+    _key_cache: dict[str, str] = field(default_factory=dict)
+    _spelling_cache: dict[str, bool] = field(default_factory=dict)
 
     # -- keys ---------------------------------------------------------------
     def name_of(self, token: Token) -> str | None:
@@ -106,16 +111,12 @@ class Lexicon:
         """Key of the rubric word a misspelt word stands for ("Secetary", "testiment", "facions"), else None.
 
         Only words the spelling dictionary does not know are corrected, and only to a rubric word within
-        a small edit with the same first letter, so a real word is never turned into a different one."""
-        if low in self._term_cache:
-            return self._term_cache[low]
-        result = None
-        if len(low) >= TERM_MIN_LEN and low.isalpha() and low not in self.term_words and not is_known(low):
-            match = process.extractOne(low, self.term_choices, scorer=fuzz.ratio, score_cutoff=TERM_SIMILARITY)
-            if match is not None and match[0][0] == low[0]:
-                result = self.term_words[match[0]]
-        self._term_cache[low] = result
-        return result
+        a small edit with the same first letter, so a real word is never turned into a different one.
+        (Not cached here: :meth:`keys` remembers each word's key.)"""
+        if len(low) < TERM_MIN_LEN or not low.isalpha() or low in self.term_words or is_known(low):
+            return None
+        match = process.extractOne(low, self.term_choices, scorer=fuzz.ratio, score_cutoff=TERM_SIMILARITY)
+        return self.term_words[match[0]] if match is not None and match[0][0] == low[0] else None
 
     def compile_cue(self, text: str) -> Cue | None:
         """A cue in the rubric's grammar (``a | b + c``), names resolved as everywhere else."""
@@ -126,13 +127,35 @@ class Lexicon:
 
     def keys(self, sentence: Sentence) -> list[str]:
         """Matching keys of a sentence's tokens (names canonicalised, others stemmed)."""
-        out = []
-        for t in sentence.tokens:
-            name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
-            if name is None and len(t.lower) >= TERM_MIN_LEN and t.stem not in self.term_stems:
-                name = self.term_key(t.lower)
-            out.append(name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem)
-        return out
+        cached = self._key_cache.get
+        return [key if (key := cached(t.text)) is not None else self._key_of_token(t) for t in sentence.tokens]
+
+    def _key_of_token(self, t: Token) -> str:
+        name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
+        if name is None and len(t.lower) >= TERM_MIN_LEN and t.stem not in self.term_stems:
+            name = self.term_key(t.lower)
+        key = name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem
+        if len(self._key_cache) >= _WORD_CACHE_SIZE:
+            self._key_cache.clear()
+        self._key_cache[t.text] = key
+        return key
+
+    def misspelt_tokens(self, tokens: Iterable[Token]) -> list[Token]:
+        """The tokens that :meth:`spelling_error` says are misspelt."""
+        cached = self._spelling_cache.get
+        return [t for t in tokens if (hit := cached(t.text)) or (hit is None and self.spelling_error(t))]
+
+    def spelling_error(self, token: Token) -> bool:
+        """Whether a token counts as misspelt: capitalised words that are not (near misses of) rubric
+        names are taken as proper nouns; other words go to :func:`marker.spelling.is_misspelt`."""
+        hit = self._spelling_cache.get(token.text)
+        if hit is None:
+            hit = not (token.is_capitalised and self.name_of(token) is None) and is_misspelt(
+                token.text, self.allowed_words)
+            if len(self._spelling_cache) >= _WORD_CACHE_SIZE:
+                self._spelling_cache.clear()
+            self._spelling_cache[token.text] = hit
+        return hit
 
 
 def match_at(keys: list[str], i: int, phrase: Phrase) -> int | None:
@@ -185,46 +208,58 @@ class CueIndex:
 
     def __init__(self, cues: dict[str, list[Cue]]):
         number: dict[Phrase, int] = {}
-        self.by_first: dict[str, list[tuple[str, Cue, tuple[frozenset[int], ...]]]] = {}
+        # first key -> [(point id, cue text, its parts as sets of phrase numbers, whether it has 3+ parts)]
+        self.by_first: dict[str, list[tuple[str, str, tuple[frozenset[int], ...], bool]]] = {}
         for pid, cs in cues.items():
             for c in cs:
                 parts = []
                 for part in c.parts:
                     parts.append(frozenset(number.setdefault(ph, len(number)) for ph in part))
                 for k in {alt.keys[0] for alt in c.parts[0]}:
-                    self.by_first.setdefault(k, []).append((pid, c, tuple(parts)))
+                    self.by_first.setdefault(k, []).append((pid, c.text, tuple(parts), len(parts) >= 3))
         # Each phrase is filed under its key that the fewest phrases share, so that a sentence is
-        # tested only against phrases whose rarest key it has.
+        # tested only against phrases whose rarest key it has. A one-key phrase is filed with None:
+        # having its key is holding it.
         sharing: dict[str, int] = {}
         for ph in number:
             for k in ph.key_set:
                 sharing[k] = sharing.get(k, 0) + 1
-        self.phrases_by_key: dict[str, list[tuple[int, Phrase]]] = {}
+        self.phrases_by_key: dict[str, list[tuple[int, Phrase | None]]] = {}
         for ph, n in number.items():
             rarest = min(sorted(ph.key_set), key=lambda k: sharing[k])
-            self.phrases_by_key.setdefault(rarest, []).append((n, ph))
+            self.phrases_by_key.setdefault(rarest, []).append((n, ph if len(ph.keys) > 1 else None))
 
     def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
         """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
         three or more parts of which all but one match (weak evidence, combined with similarity)."""
         full: dict[str, str] = {}
         partial: set[str] = set()
-        present = {n for k in key_set & self.phrases_by_key.keys() for n, ph in self.phrases_by_key[k]
-                   if ph.within(keys, key_set)}
+        present = set()
+        for k in key_set & self.phrases_by_key.keys():
+            for n, ph in self.phrases_by_key[k]:
+                if ph is None or (ph.key_set <= key_set and phrase_positions(keys, ph) is not None):
+                    present.add(n)
         for k in sorted(key_set & self.by_first.keys()):
-            for pid, cue, parts in self.by_first[k]:
+            for pid, text, parts, long in self.by_first[k]:
                 if pid in full:
                     continue
-                misses = 0
-                for part in parts:
-                    if part.isdisjoint(present):
-                        misses += 1
-                        if misses > 1 or len(parts) < 3:
+                if long:
+                    misses = 0
+                    for part in parts:
+                        if part.isdisjoint(present):
+                            misses += 1
+                            if misses > 1:
+                                break
+                    if misses == 0:
+                        full[pid] = text
+                    elif misses == 1:
+                        partial.add(pid)
+                else:  # one or two parts: all must match
+                    for part in parts:
+                        if part.isdisjoint(present):
                             break
-                if misses == 0:
-                    full[pid] = cue.text
-                elif misses == 1 and len(parts) >= 3:
-                    partial.add(pid)
+                    else:
+                        full[pid] = text
         return full, partial - set(full)
 
 

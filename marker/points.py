@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -60,8 +61,9 @@ class PointFinding:
         return [h.sentence for h in self.hits if h.confidence >= FOUND_AT]
 
 
-def _clauses(sentence: Sentence) -> list[str]:
-    parts = [p.strip() for p in _CLAUSE_SPLIT.split(sentence.text) if p and len(p.split()) >= 4]
+def _clause_words(sentence: Sentence) -> list[list[str]]:
+    """The words (``str.split``) of each clause of a sentence of several clauses of four or more words."""
+    parts = [words for p in _CLAUSE_SPLIT.split(sentence.text) if p and len(words := p.split()) >= 4]
     return parts if len(parts) > 1 else []
 
 
@@ -81,8 +83,11 @@ class _References:
     vecs: np.ndarray  # (refs, dim) unit rows
     starts: np.ndarray  # first row of each point
     vocab: dict[str, int]  # content key -> column
-    anchors: np.ndarray  # (vocab, refs) 1 where the reference sentence has the key
-    specific: np.ndarray  # (vocab, refs) 1 where the key is also specific to few points
+    # For each column (key), its "slots", sparse: ref r where reference sentence r has the key, and
+    # also refs + r where the key is moreover specific to few points. Column c's slots are
+    # slots[slot_start[c]:slot_start[c + 1]].
+    slot_start: np.ndarray
+    slots: np.ndarray
 
 
 _REF_CACHE: dict[int, tuple[Rubric, _References]] = {}
@@ -108,15 +113,15 @@ def _references(rubric: Rubric, lex: Lexicon) -> _References:
         for k in ks:
             df.setdefault(k, set()).add(owner)
     vocab = {k: i for i, k in enumerate(sorted(df))}
-    anchors = np.zeros((len(texts), len(vocab)), dtype=np.float32)
-    specific = np.zeros_like(anchors)
+    slots_of: list[list[int]] = [[] for _ in vocab]
     for r, ks in enumerate(keysets):
         for k in ks:
-            anchors[r, vocab[k]] = 1.0
+            slots_of[vocab[k]].append(r)
             if len(df[k]) <= SPECIFIC_DF:
-                specific[r, vocab[k]] = 1.0
-    refs = _References(get_encoder().encode(texts), np.array(starts), vocab, np.ascontiguousarray(anchors.T),
-                       np.ascontiguousarray(specific.T))
+                slots_of[vocab[k]].append(len(texts) + r)
+    refs = _References(get_encoder().encode(texts), np.array(starts), vocab,
+                       np.cumsum([0, *map(len, slots_of)]), np.array([s for ss in slots_of for s in sorted(ss)],
+                                                                     dtype=np.intp))
     if len(_REF_CACHE) >= 16:
         _REF_CACHE.clear()
     _REF_CACHE[id(rubric)] = (rubric, refs)
@@ -131,21 +136,30 @@ def _similarities(doc: Document, keys: list[list[str]], rubric: Rubric,
     from .embed import get_encoder
 
     refs = _references(rubric, lex)
-    texts, unit_starts = [], []
+    units, unit_starts = [], []  # each sentence, then its clauses, as words
     for s in doc.sentences:
-        unit_starts.append(len(texts))
-        texts.extend([s.text, *_clauses(s)])
-    sims = get_encoder().encode(texts) @ refs.vecs.T  # (units, refs)
-    # has[i, v]: sentence i has the v-th of the essay's rubric content keys; then the words each
-    # sentence shares with each reference sentence, and how many of them are specific
-    sentence_cols = [[refs.vocab[c] for c in content_keys(k, lex) if c in refs.vocab] for k in keys]
-    used = sorted({c for cols in sentence_cols for c in cols})
-    where = {c: j for j, c in enumerate(used)}
-    has = np.zeros((len(doc.sentences), len(used)), dtype=np.float32)
-    for i, cols in enumerate(sentence_cols):
-        has[i, [where[c] for c in cols]] = 1.0
-    anchored = ((has @ refs.anchors[used]) >= ANCHOR_WORDS) & ((has @ refs.specific[used]) >= 1)
-    counts = np.diff([*unit_starts, len(texts)])
+        unit_starts.append(len(units))
+        units.append(s.text.split())
+        units.extend(_clause_words(s))
+    sims = get_encoder().encode_split(units) @ refs.vecs.T  # (units, refs)
+    # The words each sentence shares with each reference sentence, and how many of them are specific:
+    # every (sentence, vocabulary key it has) pair adds one to each of the key's slots in the
+    # sentence's row. (Every key of the vocabulary is a content key, so a sentence's columns are its
+    # keys found in the vocabulary.)
+    vocab = refs.vocab
+    sentence_cols = [[vocab[c] for c in set(k) & vocab.keys()] for k in keys]
+    cols = np.fromiter(chain.from_iterable(sentence_cols), dtype=np.intp)
+    n_refs = len(refs.vecs)
+    row_of = np.repeat(np.arange(len(keys)) * (2 * n_refs), [len(c) for c in sentence_cols])
+    first = refs.slot_start[cols]
+    n_slots = refs.slot_start[cols + 1] - first
+    # the slots of every pair, one after another: pair j's run starts at first[j] in refs.slots
+    runs_start = np.cumsum(n_slots) - n_slots
+    at = np.arange(int(n_slots.sum())) + np.repeat(first - runs_start, n_slots)
+    shared = np.bincount(np.repeat(row_of, n_slots) + refs.slots[at], minlength=len(keys) * 2 * n_refs)
+    shared = shared.reshape(len(keys), 2 * n_refs)  # (sentences, 2 * refs): shared words, shared specific words
+    anchored = (shared[:, :n_refs] >= ANCHOR_WORDS) & (shared[:, n_refs:] >= 1)
+    counts = np.diff([*unit_starts, len(units)])
 
     def per_sentence(m: np.ndarray) -> np.ndarray:
         per_point = np.maximum.reduceat(m, refs.starts, axis=1)  # (units, points)
@@ -186,19 +200,20 @@ def detect_points(doc: Document, keys: list[list[str]], signals: list[SentenceSi
     else:
         sims = sim_conf = np.zeros((n, len(points)))
 
-    # 3. combine per sentence and point
-    candidates = set(cue_hit) | partial | set(zip(*np.nonzero(sim_conf >= 0.2)))
+    # 3. combine per sentence and point (arrays read as Python lists: same floats, no per-item numpy calls)
+    candidates = set(cue_hit) | partial | set(zip(*(ix.tolist() for ix in np.nonzero(sim_conf >= 0.2))))
+    is_claim, sim_conf_at, sims_at = claim.tolist(), sim_conf.tolist(), sims.tolist()
     for s_i, j in sorted(candidates):
         cue = cue_hit.get((s_i, j))
-        cue_conf = (CUE_IN_CLAIM if claim[s_i] else CUE_IN_LIST) if cue else \
-            PARTIAL_CUE if claim[s_i] and (s_i, j) in partial else 0.0
-        sc = float(sim_conf[s_i, j])
+        cue_conf = (CUE_IN_CLAIM if is_claim[s_i] else CUE_IN_LIST) if cue else \
+            PARTIAL_CUE if is_claim[s_i] and (s_i, j) in partial else 0.0
+        sc = sim_conf_at[s_i][j]
         conf = 1.0 - (1.0 - cue_conf) * (1.0 - sc)
         if conf < 0.2:
             continue
         how = "cue+paraphrase" if cue and sc >= 0.5 else "cue" if cue else "paraphrase"
         pid = points[j].id
-        hits[pid].append(PointHit(pid, int(s_i), conf, how, cue or "", float(sims[s_i, j])))
+        hits[pid].append(PointHit(pid, s_i, conf, how, cue or "", sims_at[s_i][j]))
 
     findings = []
     for p in points:

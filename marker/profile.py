@@ -17,9 +17,9 @@ import math
 import re
 
 from .analysis import Analysis
+from .signals import LUCK_WORDS as _LUCK_WORDS
 
-LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting", "accid", "coincid",
-              "unfortun", "misfortun")
+LUCK_WORDS = _LUCK_WORDS  # still importable from here, its old home
 COUNTER_WORDS = ("however", "although", "nevertheless", "whereas", "historians", "historian", "disagree",
                  "some argue", "debate", "yet", "on the other hand")
 
@@ -69,7 +69,8 @@ def _profile(a: Analysis) -> dict[str, float]:
     rival_paras = sum(1 for p in paras if any(
         (rival in sig[i].focus) or any(pid.startswith("C") for pid in a.sentence_points[i]) for i in para_sents[p]
     )) if rival else n_paras
-    why_paras = sum(1 for p in paras if any(i in explaining for i in para_sents[p]))
+    explaining_set = set(explaining)
+    why_paras = sum(1 for p in paras if any(i in explaining_set for i in para_sents[p]))
 
     # evidence
     used = [i for i in point_sents if i not in a.discounted]
@@ -91,8 +92,8 @@ def _profile(a: Analysis) -> dict[str, float]:
     luck_ids = [p.id for p in a.rubric.points if p.luck]
     luck_found = [p for p in luck_ids if p in found]
     luck_expl = [p for p in luck_found if any(sig[i].causal or sig[i].outcome for i in found[p].sentences)]
-    luck_sents = [i for i in credited if any(k.startswith(LUCK_WORDS) for k in sig[i].keys)
-                  and (sig[i].focus or a.sentence_points[i])]
+    luck_named = a.luck_named
+    luck_sents = [i for i in credited if luck_named[i] and (sig[i].focus or a.sentence_points[i])]
     luck_weighed = [i for i in luck_sents if sig[i].weighing or (sig[i].judgement and sig[i].causal)]
 
     # judgement
@@ -102,16 +103,17 @@ def _profile(a: Analysis) -> dict[str, float]:
     concl = [s.index for s in last.sentences] if last is not None else []
     if len(a.doc.paragraphs) <= 1:
         concl = concl[-3:]
-    has_conclusion = any(sig[i].conclusion_opener or sig[i].judgement for i in concl if i in credited)
-    early = len(a.doc.paragraphs) > 1 and any(s.index in weigh for s in first.sentences)
+    has_conclusion = any(sig[i].conclusion_opener or sig[i].judgement for i in concl if i not in a.discounted)
+    weigh_set = set(weigh)
+    early = len(a.doc.paragraphs) > 1 and any(s.index in weigh_set for s in first.sentences)
     weigh_paras = len({a.doc.sentences[i].paragraph for i in reasoned})
     counter = [i for i in claims if any(j in sig[i].judgement for j in COUNTER_WORDS)]
     # Signposts out of place ("In conclusion" mid-essay, "This essay will argue" at the end): the
     # structure of the argument is broken, as in a jumbled or pasted-together essay.
     last_para = len(a.doc.paragraphs) - 1
     misplaced = sum(1 for s in a.doc.sentences if (
-        (_CONCLUDING.match(s.text) and s.paragraph < last_para) or (_INTRODUCING.search(s.text) and s.paragraph > 0
-                                                                     and s.paragraph == last_para)))
+        (s.paragraph < last_para and _CONCLUDING.match(s.text)) or (s.paragraph > 0 and s.paragraph == last_para
+                                                                     and _INTRODUCING.search(s.text))))
 
     # communication
     real_paras = [p for p in a.doc.paragraphs if p.n_words >= 12]
@@ -120,7 +122,7 @@ def _profile(a: Analysis) -> dict[str, float]:
     mean_len = words / max(1, len(long_sents))
     lowers = [t.lower for s in a.doc.sentences for t in s.tokens]
     ttr = len(set(lowers[:400])) / max(1, min(400, len(lowers)))
-    mean_word = sum(len(w) for w in lowers) / max(1, len(lowers))
+    mean_word = sum(map(len, lowers)) / max(1, len(lowers))
 
     return {
         "words_log": _log(words),

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field
 
 from .analysis import Analysis
-from .profile import LUCK_WORDS
 from .profile import body_paragraphs as _body_paragraphs
 from .rubric import Rubric
 
@@ -116,8 +115,13 @@ def score_evidence(a: Analysis) -> CriterionScore:
 def score_range(a: Analysis) -> CriterionScore:
     themes = {t.id: t for t in a.rubric.themes if t.counts_for_range}
     covered = {tid: pts for tid, pts in a.theme_points().items() if tid in themes and pts}
-    sides = {p.side for t in a.rubric.themes for p in t.points if p.id in a.found}
-    n_points = sum(1 for t in themes for p in a.found if a.rubric.theme_of(p).id == t)
+    found = a.found
+    sides = {p.side for t in a.rubric.themes for p in t.points if p.id in found}
+    theme_of: dict[str, str] = {}  # point id -> id of the first theme holding it, as Rubric.theme_of gives
+    for t in a.rubric.themes:
+        for p in t.points:
+            theme_of.setdefault(p.id, t.id)
+    n_points = sum(1 for t in themes for p in found if theme_of[p] == t)
     if not themes:
         return CriterionScore("range", 0.0, [], ["The rubric lists no themes."])
     frac = len(covered) / len(themes)
@@ -130,7 +134,7 @@ def score_range(a: Analysis) -> CriterionScore:
                f"balance: {', '.join(sorted(sides & {'stalin', 'trotsky', 'luck'})) or 'none'}"]
     if missing:
         reasons.append("not covered: " + "; ".join(missing))
-    firsts = sorted({a.found[p].sentences[0] for pts in covered.values() for p in pts if a.found[p].sentences})
+    firsts = sorted({found[p].sentences[0] for pts in covered.values() for p in pts if found[p].sentences})
     return CriterionScore("range", _clip(score), firsts[:8], reasons, {i: "a factor" for i in firsts[:8]})
 
 
@@ -140,10 +144,11 @@ def score_luck(a: Analysis) -> CriterionScore:
     if not luck_ids:
         return CriterionScore("luck", 0.0, [], ["The rubric has no luck points."])
     sig = a.signals
-    found = [p for p in luck_ids if p in a.found]
-    luck_sents = [i for i in range(len(sig)) if any(k.startswith(LUCK_WORDS) for k in sig[i].keys)
-                  and (sig[i].focus or a.sentence_points[i])]
-    explained = {p for p in found if any(sig[i].causal or sig[i].outcome for i in a.found[p].sentences)}
+    found_points = a.found
+    found = [p for p in luck_ids if p in found_points]
+    luck_named = a.luck_named
+    luck_sents = [i for i in range(len(sig)) if luck_named[i] and (sig[i].focus or a.sentence_points[i])]
+    explained = {p for p in found if any(sig[i].causal or sig[i].outcome for i in found_points[p].sentences)}
     weighed = [i for i in luck_sents if sig[i].weighing or (sig[i].judgement and sig[i].causal)]
     if not found and not luck_sents:
         return CriterionScore("luck", 0.0, [], ["Luck, chance and timing are not discussed."])
@@ -156,7 +161,7 @@ def score_luck(a: Analysis) -> CriterionScore:
         reasons.append(f"luck named as such in {len(luck_sents)} sentence(s)")
     if weighed:
         reasons.append("luck is weighed against other factors")
-    cited = sorted({a.found[p].sentences[0] for p in found if a.found[p].sentences} | set(weighed))
+    cited = sorted({found_points[p].sentences[0] for p in found if found_points[p].sentences} | set(weighed))
     return CriterionScore("luck", _clip(score), cited[:6], reasons, {i: "luck / contingency" for i in cited[:6]})
 
 
@@ -171,7 +176,8 @@ def score_analysis(a: Analysis) -> CriterionScore:
                or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = _body_paragraphs(a)
-    para_expl = sum(1 for p in paras if any(s.index in explaining for s in a.doc.paragraphs[p].sentences))
+    explaining_set = set(explaining)
+    para_expl = sum(1 for p in paras if any(s.index in explaining_set for s in a.doc.paragraphs[p].sentences))
     density = len(explaining) / len(claims)
     para_share = para_expl / max(1, len(paras))
     narr_share = len(narrative) / len(claims)
@@ -203,10 +209,11 @@ def score_judgement(a: Analysis) -> CriterionScore:
     reasoned = [i for i in weigh if sig[i].causal or len(a.sentence_points[i]) >= 1]
     last = paras[-1]
     first = paras[0]
-    concl = [s.index for s in last.sentences if s.index in credited] if len(paras) > 1 else \
-        [s.index for s in last.sentences[-3:] if s.index in credited]
+    credited_set, weigh_set = set(credited), set(weigh)
+    concl = [s.index for s in last.sentences if s.index in credited_set] if len(paras) > 1 else \
+        [s.index for s in last.sentences[-3:] if s.index in credited_set]
     has_conclusion = any(sig[i].conclusion_opener or sig[i].judgement for i in concl)
-    early = any(i in weigh for i in [s.index for s in first.sentences]) and len(paras) > 1
+    early = any(i in weigh_set for i in [s.index for s in first.sentences]) and len(paras) > 1
     weigh_paras = len({sig_i_para(a, i) for i in weigh})
     counter = [i for i in credited if any(j in sig[i].judgement for j in ("however", "although", "nevertheless",
                                                                           "whereas", "historians", "historian",

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from .lexicon import Lexicon, Phrase, PhraseIndex, match_at
+from .lexicon import Lexicon, Phrase, PhraseIndex, match_at, phrase_positions
 from .text import Sentence, stem
 
 # Causal connectives: a factor producing an effect.
@@ -88,6 +89,17 @@ _FUNCTION_WORDS = frozenset(
 FUNCTION_KEYS = frozenset(stem(w) for w in _FUNCTION_WORDS) | _FUNCTION_WORDS | frozenset(
     "also very much more most later even still just only made make get got one two lot alot thing things people "
     "important reason reasons becaus therefor howev".split())
+# Stems of the words of luck and chance; a sentence "names luck" when one of its keys starts with one.
+LUCK_WORDS = ("luck", "lucki", "fortun", "chanc", "timing", "circumst", "conting", "accid", "coincid",
+              "unfortun", "misfortun")
+_LUCK_KEY = re.compile("(?:^|\x00)(?:" + "|".join(LUCK_WORDS) + ")")  # over keys joined by NULs (no key has one)
+
+
+def names_luck(keys: list[str]) -> bool:
+    """Whether any key starts with one of LUCK_WORDS (one regex search instead of a test per key)."""
+    return _LUCK_KEY.search("\x00".join(keys)) is not None
+
+
 _FIRST_PERSON_CHAT = re.compile(r"\b(i think|in my opinion|honestly|basically|i reckon|i believe)\b", re.I)
 _CHAT_WORDS = ("think", "opinion", "honestly", "basically", "reckon", "believe")  # one is in every match: a quick test
 _DIGIT = re.compile(r"\d")
@@ -150,42 +162,104 @@ class SentenceSignals:
         return bool(self.causal) and (self.outcome or bool(self.focus)) and self.is_claim
 
 
-def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
-    key_set = set(keys)
-    lowers = sentence.lowers
-    sig = SentenceSignals(index=sentence.index, keys=keys)
-    sig.causal = CAUSAL.hits(keys, key_set)
-    sig.judgement = JUDGEMENT.hits(keys, key_set)
-    sig.weighing = WEIGHING.hits(keys, key_set)
-    sig.outcome = bool(key_set & OUTCOME_STEMS)
-    sig.names = {k for k in keys if k in lex.canonical_names or k in lex.historian_keys}
-    sig.focus = key_set & lex.focus_keys
-    sig.historians = key_set & lex.historian_keys
-    for i, t in enumerate(sentence.tokens if _DIGIT.search(sentence.text) else ()):
-        if t.is_number:
-            digits = re.sub(r"\D", "", t.text)
+# An entry: (field number, place in that field's list of hits, phrase text, phrase or None for one key).
+_Entry = tuple[int, tuple[str, int], str, "Phrase | None"]
+_MERGED: dict[int, tuple[Lexicon, dict[str, list[_Entry]]]] = {}
+
+
+def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
+    """The seven phrase indexes (the argument words here - causal, judgement, weighing - and the
+    rubric's offices, events, topic and off-topic words, numbered 0-6 in that order) merged into
+    one, so a sentence's keys are looked up once for all of them.
+
+    Each phrase is filed under its key that the fewest phrases share (many start with "the", "so",
+    "this"), so a sentence is tested only against phrases whose rarest key it has. Its place among
+    its field's hits is (first key, position under that key in the field's own index): sorting the
+    hits by it lists them exactly as ``PhraseIndex.hits`` does (sorted first keys, then index order)."""
+    hit = _MERGED.get(id(lex))
+    if hit is None or hit[0] is not lex:
+        indexes = (CAUSAL, JUDGEMENT, WEIGHING, lex.office_index, lex.event_index, lex.topic_index,
+                   lex.off_topic_index)
+        entries = [(field_no, (first, pos), p)
+                   for field_no, index in enumerate(indexes)
+                   for first, phrases in index.by_first.items() for pos, p in enumerate(phrases)]
+        sharing: dict[str, int] = {}
+        for _, _, p in entries:
+            for k in p.key_set:
+                sharing[k] = sharing.get(k, 0) + 1
+        merged: dict[str, list[_Entry]] = {}
+        for field_no, place, p in entries:
+            rarest = min(sorted(p.key_set), key=lambda k: sharing[k])
+            merged.setdefault(rarest, []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
+        if len(_MERGED) >= 16:
+            _MERGED.clear()
+        hit = _MERGED[id(lex)] = (lex, merged)
+    return hit[1]
+
+
+_FIELD_AND_PLACE = itemgetter(0, 1)
+_NON_DIGIT = re.compile(r"\D")
+_ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
+
+
+def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int]:
+    """(years, dates, other figures) written in a sentence."""
+    years: list[int] = []
+    dates = numbers = 0
+    for i, t in enumerate(sentence.tokens):
+        if t.text[0].isdigit():  # (Token.is_number, inline)
+            digits = _NON_DIGIT.sub("", t.text)
             if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
-                sig.years.append(int(digits))
+                years.append(int(digits))
                 if i > 0 and lowers[i - 1] in _MONTHS:
-                    sig.dates += 1
+                    dates += 1
             elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
-                sig.dates += 1
+                dates += 1
             elif len(digits) >= 3 or "," in t.text or "%" in sentence.text[t.end:t.end + 2] \
                     or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
-                sig.numbers += 1
-            elif re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", t.lower) and i + 1 < len(lowers) and \
+                numbers += 1
+            elif _ORDINAL.fullmatch(t.lower) and i + 1 < len(lowers) and \
                     lowers[i + 1] in ("congress", "conference", "party"):
-                sig.dates += 1
-    sig.quotes = [m.group(1) or m.group(2) for m in _QUOTE.finditer(sentence.text)]
-    sig.offices = lex.office_index.hits(keys, key_set)
-    sig.events = lex.event_index.hits(keys, key_set)
-    sig.topic = lex.topic_index.hits(keys, key_set)
-    sig.off_topic = lex.off_topic_index.hits(keys, key_set)
-    sig.narrative = bool(_NARRATIVE_OPENERS.match(sentence.text.lstrip("-*• ")))
-    sig.function_ratio = sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers))
-    low = sentence.text.casefold()
-    sig.chatty = any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(sentence.text))
+                dates += 1
+    return years, dates, numbers
+
+
+def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
+    key_set = set(keys)
+    lowers = [t.lower for t in sentence.tokens]
+    text = sentence.text
+    index = _phrase_index(lex)
+    held = [entry for k in key_set & index.keys() for entry in index[k]
+            if entry[3] is None or (entry[3].key_set <= key_set and phrase_positions(keys, entry[3]) is not None)]
+    held.sort(key=_FIELD_AND_PLACE)
+    hits: tuple[list[str], ...] = ([], [], [], [], [], [], [])
+    for field_no, _, phrase_text, _ in held:
+        hits[field_no].append(phrase_text)
+    causal, judgement, weighing, offices, events, topic, off_topic = hits
+    years, dates, numbers = _figures(sentence, lowers) if _DIGIT.search(text) else ([], 0, 0)
+    low = text.casefold()
     first = keys[:4]
-    sig.conclusion_opener = bool(first) and any(
-        match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ()))
-    return sig
+    return SentenceSignals(
+        index=sentence.index,
+        keys=keys,
+        causal=causal,
+        judgement=judgement,
+        weighing=weighing,
+        outcome=not key_set.isdisjoint(OUTCOME_STEMS),
+        focus=key_set & lex.focus_keys,
+        names=(key_set & lex.canonical_names.keys()) | (key_set & lex.historian_keys),
+        historians=key_set & lex.historian_keys,
+        years=years,
+        dates=dates,
+        numbers=numbers,
+        quotes=[m.group(1) or m.group(2) for m in _QUOTE.finditer(text)],
+        offices=offices,
+        events=events,
+        topic=topic,
+        off_topic=off_topic,
+        narrative=bool(_NARRATIVE_OPENERS.match(text.lstrip("-*• "))),
+        function_ratio=sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers)),
+        chatty=any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(text)),
+        conclusion_opener=bool(first) and any(
+            match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ())),
+    )

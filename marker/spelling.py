@@ -45,12 +45,13 @@ def is_known(word: str) -> bool:
 def misspelt(words: list[str], allowed: set[str]) -> list[int]:
     """Indexes of misspelt words (letters only; capitalised words not in the dictionary
     are taken as proper nouns unless they are a near miss of a rubric name)."""
-    out = []
-    for i, w in enumerate(words):
-        low = w.lower()
-        if not low.isascii() or not low.replace("'", "").replace("-", "").isalpha() or len(low) < 3:
-            continue
-        if low in allowed or low.removesuffix("'s") in allowed or is_known(low):
-            continue
-        out.append(i)
-    return out
+    return [i for i, w in enumerate(words) if is_misspelt(w, allowed)]
+
+
+def is_misspelt(word: str, allowed: set[str]) -> bool:
+    """Whether one word is misspelt (see :func:`misspelt`; words that are not plain letters, and
+    words under three letters, never are)."""
+    low = word.lower()
+    if not low.isascii() or not low.replace("'", "").replace("-", "").isalpha() or len(low) < 3:
+        return False
+    return not (low in allowed or low.removesuffix("'s") in allowed or is_known(low))

@@ -59,11 +59,46 @@ def normalise(text: str) -> str:
 _punkt, _stemmer = nltk_parts.load()
 _punkt._params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
 
+# Punkt decides each candidate break by tokenising and annotating its context (the word before the
+# mark and the token after it), which is most of its time. Almost every context in an essay is a
+# plain word of two or more letters, the mark, a space and the next word ("Stalin. He"); for those
+# the answer is known without the machinery: "?" and "!" always break, and "." breaks unless the word
+# is a known abbreviation or the first word of a known collocation (Punkt's other tests concern
+# initials, numbers and abbreviations). Anything else goes to Punkt itself.
+_SIMPLE_CONTEXT = re.compile(r"([A-Za-z]{2,})([.?!]) +[!-~]+")
+_NOT_SIMPLE = _punkt._params.abbrev_types | {first for first, _ in _punkt._params.collocations}
+_punkt_contains_sentbreak = _punkt.text_contains_sentbreak
+
+
+def _simple_sentbreak(context: str) -> bool:
+    """Whether ``context`` is a plain word, a sentence mark and the next token: certainly a break."""
+    m = _SIMPLE_CONTEXT.fullmatch(context)
+    return m is not None and (m[2] != "." or m[1].lower() not in _NOT_SIMPLE)
+
+
+def _contains_sentbreak(context: str) -> bool:
+    return _simple_sentbreak(context) or _punkt_contains_sentbreak(context)
+
+
+_punkt.text_contains_sentbreak = _contains_sentbreak  # this instance only; its span_tokenize calls it
+
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball stem of a lower-cased word (memoised: essays share vocabulary)."""
     return _stemmer.stem(word)
+
+
+_FORMS: dict[str, tuple[str, str]] = {}  # word as written -> (lower case, stem), for every token
+
+
+def _new_forms(word: str) -> tuple[str, str]:
+    """Lower case and stem of a word not met before (and remember them)."""
+    if len(_FORMS) >= 200_000:
+        _FORMS.clear()
+    low = word.lower()
+    forms = _FORMS[word] = (low, stem(low))
+    return forms
 
 
 @dataclass(slots=True)
@@ -202,16 +237,17 @@ def _sentence_spans(norm: str, a: int, b: int) -> list[tuple[int, int, bool]]:
 def analyse(text: str) -> Document:
     """Split an essay into paragraphs, sentences and tokens (offsets into ``text``)."""
     norm = normalise(text)
+    forms = _FORMS.get
     paragraphs: list[Paragraph] = []
     sentences: list[Sentence] = []
     for p_index, (pa, pb) in enumerate(_paragraph_spans(norm)):
         para = Paragraph(p_index, pa, pb)
         for sa, sb, bullet in _sentence_spans(norm, pa, pb):
-            tokens = [
-                Token(word, m.start(), m.end(), (low := word.lower()), stem(low))
-                for m in _WORD.finditer(norm, sa, sb)
-                for word in (m.group(),)
-            ]
+            tokens = []
+            for m in _WORD.finditer(norm, sa, sb):
+                word = m.group()
+                low, word_stem = forms(word) or _new_forms(word)
+                tokens.append(Token(word, m.start(), m.end(), low, word_stem))
             if not tokens:
                 continue
             sent = Sentence(len(sentences), sa, sb, text[sa:sb], p_index, tokens, bullet)
