@@ -215,7 +215,8 @@ def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int
                     dates += 1
             elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
                 dates += 1
-            elif len(digits) >= 3 or "," in t.text or "%" in sentence.text[t.end:t.end + 2] \
+            elif len(digits) >= 3 or "," in t.text \
+                    or "%" in sentence.text[t.end - sentence.start:t.end - sentence.start + 2] \
                     or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
                 numbers += 1
             elif _ORDINAL.fullmatch(t.lower) and i + 1 < len(lowers) and \

@@ -51,6 +51,13 @@ def test_real_words_are_not_corrected_into_rubric_terms(rubric):
     assert "A1" not in found("Stalin was a secretive man who kept his thoughts to himself at meetings.", rubric)
 
 
+def test_a_percentage_counts_as_a_precise_figure_anywhere_in_the_essay(rubric):
+    # The "%" after a number is read from the sentence's own text, not at the number's place in the essay.
+    a = analyse_essay("Stalin was popular. By 1927 about 40 % of the party had joined in the Lenin Enrolment, "
+                      "so they backed Stalin.", rubric)
+    assert a.signals[1].numbers == 1
+
+
 def test_points_not_claimed_when_absent(rubric):
     for text in ["Stalin was born in Georgia in 1878 and trained to be a priest.",
                  "In the 1930s millions died in the famine and the purges.",
