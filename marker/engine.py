@@ -167,12 +167,12 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
         evidence = [_span(a, i, wrong.get(i) or s.notes.get(i, "")) for i in s.spans]
         if wrong:
             # Errors lower the evidence band (a measure its band model reads); cite them there.
-            false = [e for e in errors if not e.minor]
+            false = {e.check: e.correction for e in errors if not e.minor}  # each distinct error once
             if false:
-                reasons.append(f"{len(false)} factual error(s): " + " ".join(e.correction for e in false[:3]))
-            if len(false) < len(errors):
-                reasons.append(f"{len(errors) - len(false)} contested claim(s) stated as fact (not counted "
-                               "against the band)")
+                reasons.append(f"{len(false)} factual error(s): " + " ".join(list(false.values())[:3]))
+            contested = {e.check for e in errors if e.minor}
+            if contested:
+                reasons.append(f"{len(contested)} contested claim(s) stated as fact (not counted against the band)")
             evidence += [_span(a, i, wrong[i]) for i in sorted(set(wrong) - set(s.spans))]
         criteria.append(CriterionResult(
             id=c.id, band=s.band, max_band=4, feedback=c.feedback[s.band],

@@ -72,7 +72,8 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
         return items
 
     # Targets: facts to put right first (quick to fix, and an error can undermine the point built on it).
-    for e in sorted(a.factual_errors, key=lambda e: e.minor)[:MAX_FACT_TARGETS]:
+    first_of_each = {e.check: e for e in reversed(a.factual_errors)}  # each error once, at its first sentence
+    for e in sorted(first_of_each.values(), key=lambda e: (e.minor, e.sentence))[:MAX_FACT_TARGETS]:
         lead = "Be careful how you state" if e.minor else "Check your facts in"
         items.append(FeedbackItem("target", f"{lead} \u201c{_opening(a, e.sentence)}\u201d: "
                                   f"{e.correction}", "evidence", e.point, [e.sentence]))

@@ -144,7 +144,8 @@ def _profile(a: Analysis) -> dict[str, float]:
         "quotes": float(min(3, quotes)),
         "historians": float(min(3, historians)),
         "dates_log": _log(dates),
-        "factual_errors": float(min(3, sum(not e.minor for e in a.factual_errors))),
+        # distinct errors: the same mistake repeated is one misconception, not several
+        "factual_errors": float(min(3, len({e.check for e in a.factual_errors if not e.minor}))),
         "themes_share": len(covered) / max(1, len(themes)),
         "balance": balance / 3,
         "points_log": _log(n_points),

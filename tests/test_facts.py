@@ -106,6 +106,15 @@ def test_a_repeated_error_counts_once_per_sentence_and_not_in_blanked_repeats(ru
     assert [e["check"] for e in res.factual_errors] == ["lenin_death_date"]
 
 
+def test_the_same_mistake_in_several_sentences_is_one_target_and_one_error_in_the_reasons(rubric):
+    text = WRONG + ("\n\nBecause Lenin died in 1922, Trotsky lost his protector.\n\n"
+                    "Lenin's death in 1922 changed everything for the party.")
+    res = marker.mark(text, rubric)
+    assert [e["check"] for e in res.factual_errors] == ["lenin_death_date"] * 3  # every sentence is cited
+    assert sum(t.startswith("Check your facts") for t in res.feedback["targets"]) == 1
+    assert any(r.startswith("1 factual error(s)") for r in res.criterion("evidence").reasons)
+
+
 def test_factual_errors_survive_the_json_round_trip(rubric):
     res = marker.mark(WRONG, rubric)
     again = MarkResult.from_dict(res.to_dict())
