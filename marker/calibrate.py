@@ -7,14 +7,15 @@
 
 The learnt model (``MarkRegressor``) blends ridge regressions on the dense features
 (length, mechanics and - when the rubric has content points - the rubric engine's bands,
-points and flags) and on word/char TF-IDF, and, from ``HGB_MIN_N`` essays, gradient-boosted
-trees (scikit-learn's HistGradientBoostingRegressor, fixed seed) on the dense features, the
-text ridge's out-of-fold mark and prompt relevance (TF-IDF cosine to the centroids of the
-high- and low-marked training essays, computed out of fold).  Each ridge's penalty is chosen
-by exact leave-one-out error on the training essays only, the trees' predictions come from an
-inner 5-fold cross-validation, and the blocks' out-of-fold predictions are blended by a
-non-negative least-squares fit.  The blended prediction is cut into marks at cut-points fitted
-for QWK on those out-of-fold training predictions: plain rounding, a stretch-and-shift, or
+points and flags) and on word/char TF-IDF, and, from ``HGB_MIN_N`` essays, a joint ridge on
+both (the dense block weighted) and gradient-boosted trees (scikit-learn's
+HistGradientBoostingRegressor, fixed seed) on the dense features, the text and joint ridges'
+out-of-fold marks and prompt relevance (TF-IDF cosine to the centroids of the high- and
+low-marked training essays, computed out of fold).  Each ridge's penalty (and the joint
+ridge's dense weight) is chosen by exact leave-one-out error on the training essays only,
+the trees' predictions come from an inner 5-fold cross-validation, and the blocks'
+out-of-fold predictions are blended by a non-negative least-squares fit.  The blended
+prediction is cut into marks at cut-points fitted for QWK on those out-of-fold training predictions: plain rounding, a stretch-and-shift, or
 every cut-point optimised - whichever wins a cross-fit on the training predictions.  With
 fewer than ``SMALL_N`` essays the blend weights are fixed (length prior counted double) and
 only a stretch-and-shift is fitted, so the model degrades gracefully.  Nothing is chosen on
@@ -58,7 +59,7 @@ __all__ = [
     "report_to_dict", "format_report", "run_cli_calibrate", "qwk", "agreement",
 ]
 
-MODEL_VERSION = "2"  # bump when MarkRegressor / EssayFeatures change in a way old files cannot follow
+MODEL_VERSION = "3"  # bump when MarkRegressor / EssayFeatures change in a way old files cannot follow
 FORMAT = "essay-marker-calibration"
 FORMAT_VERSION = 1
 MIN_ESSAYS = 10  # fewer marked essays than this cannot be cross-validated meaningfully
@@ -183,6 +184,10 @@ AFFINE_STRETCH = np.linspace(0.8, 3.0, 23)  # ridge marks shrink to the mean; QW
 AFFINE_SHIFT = np.linspace(-0.4, 0.4, 13)  # in standard deviations of the marks
 HGB_MIN_N = 200  # below this many training essays the boosted trees are left out
 INNER_FOLDS = 5  # inner cross-validation (out-of-fold predictions for the trees, relevance and the blend)
+# From HGB_MIN_N essays a joint ridge on [w * dense, TF-IDF] is added (one linear model weighing length and
+# mechanics against the n-grams, where the separate ridges each model length their own way); the dense
+# block's weight w is chosen with the penalty by leave-one-out error on the training essays.
+JOINT_DENSE_WEIGHTS = (0.03, 0.1, 0.3)
 HGB_PARAMS = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
                   l2_regularization=1.0, early_stopping=False, random_state=0)
 
@@ -290,8 +295,9 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
     ``rubric`` and ``use_engine`` (passed to ``EssayFeatures``); ``use_text`` (TF-IDF block);
     ``min_text_n`` (below this many training essays the text block is left out); ``full_dense_n``
     (below it a length-only ridge is added as a low-variance prior); ``use_trees`` (gradient-boosted
-    trees on the dense features, the text ridge's out-of-fold mark and prompt relevance, from
-    ``HGB_MIN_N`` essays); ``cut_points`` (optimise the mark boundaries for QWK).
+    trees on the dense features, the text and joint ridges' out-of-fold marks and prompt relevance,
+    from ``HGB_MIN_N`` essays, when the joint ridge on dense and TF-IDF features is added too);
+    ``cut_points`` (optimise the mark boundaries for QWK).
     """
 
     def __init__(self, min_mark: int = 0, max_mark: int = 25, rubric: Any = None, use_engine: bool | str = False,
@@ -362,6 +368,9 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.coef_[name] = w
             self.intercept_[name] = float(y.mean() - mu @ w)
             oof[name] = loo[:, j]
+        if D is not None and T is not None and n >= HGB_MIN_N:
+            oof["joint"] = self._fit_joint(D, T, y)
+            self.blocks_.append("joint")
         if self.use_trees and D is not None and n >= HGB_MIN_N:
             splits = self._inner_splits(n)
             rel = np.zeros((n, 0))
@@ -373,7 +382,7 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
                     rel[te] = np.asarray(T[te] @ C2.T)
                 h, l = _relevance_rows(y)
                 self.centroids_ = np.vstack([_centroid(T, h), _centroid(T, l)])
-            G = self._tree_input(D, rel, oof.get("text"))
+            G = self._tree_input(D, rel, [oof[b] for b in ("text", "joint") if b in oof])
             tree_oof = np.zeros(n)
             for tr, te in splits:
                 tree_oof[te] = HistGradientBoostingRegressor(**HGB_PARAMS).fit(G[tr], y[tr]).predict(G[te])
@@ -390,12 +399,34 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.cuts_, self.cut_method_ = _choose_cuts(self.blender_.predict(P), y, lo, hi)
         return self
 
+    def _fit_joint(self, D: np.ndarray, T: Any, y: np.ndarray) -> np.ndarray:
+        """The joint ridge on [w * D, T]: w and the penalty by leave-one-out error; returns the LOO predictions."""
+        alphas = TEXT_ALPHAS.astype(float)
+        best = None
+        for wgt in JOINT_DENSE_WEIGHTS:
+            Z = self._joint_matrix(D, T, wgt)
+            C, loo = _loo_ridge(Z, y, alphas)
+            err = ((loo - y[:, None]) ** 2).mean(0)
+            j = int(np.argmin(err))
+            if best is None or err[j] < best[0]:
+                best = (float(err[j]), wgt, j, Z, C[:, j], loo[:, j])
+        _, wgt, j, Z, c, loo_j = best
+        mu = np.asarray(Z.mean(0)).ravel()
+        w = np.asarray(Z.T @ c).ravel() - mu * c.sum()
+        self.joint_weight_ = float(wgt)
+        self.alpha_["joint"] = float(alphas[j])
+        self.coef_["joint"] = w
+        self.intercept_["joint"] = float(y.mean() - mu @ w)
+        return loo_j
+
     @staticmethod
-    def _tree_input(D: np.ndarray, rel: np.ndarray, text_pred: np.ndarray | None) -> np.ndarray:
-        cols = [D, rel]
-        if text_pred is not None:
-            cols.append(np.asarray(text_pred, dtype=float)[:, None])
-        return np.hstack(cols)
+    def _joint_matrix(D: np.ndarray, T: Any, weight: float) -> sp.csr_matrix:
+        return sp.hstack([sp.csr_matrix(D * weight), T], format="csr")
+
+    @staticmethod
+    def _tree_input(D: np.ndarray, rel: np.ndarray, stacked: list[np.ndarray]) -> np.ndarray:
+        """Tree inputs: dense features, prompt relevance and the text and joint ridges' (out-of-fold) marks."""
+        return np.hstack([D, rel] + [np.asarray(p, dtype=float)[:, None] for p in stacked])
 
     def predict_raw(self, X: Any) -> np.ndarray:
         texts = list(X)
@@ -407,11 +438,15 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
         for name in self.blocks_:
             if name == "trees":
                 continue
-            Z = D if name == "dense" else D[:, list(_LENGTH_COLS)] if name == "length" else T
+            if name == "joint":
+                Z = self._joint_matrix(D, T, self.joint_weight_)
+            else:
+                Z = D if name == "dense" else D[:, list(_LENGTH_COLS)] if name == "length" else T
             preds[name] = np.asarray(Z @ self.coef_[name]).ravel() + self.intercept_[name]
         if "trees" in self.blocks_:
             rel = np.asarray(T @ self.centroids_.T) if T is not None and self.centroids_.size else np.zeros((len(texts), 0))
-            preds["trees"] = self.trees_.predict(self._tree_input(D, rel, preds.get("text")))
+            stacked = [preds[b] for b in ("text", "joint") if b in preds]
+            preds["trees"] = self.trees_.predict(self._tree_input(D, rel, stacked))
         return self.blender_.predict(np.column_stack([preds[b] for b in self.blocks_]))
 
     def predict(self, X: Any) -> np.ndarray:

@@ -254,8 +254,8 @@ def test_same_bytes_whatever_the_process_history(rubric, monkeypatch):
 
 
 def test_trees_and_cut_points_round_trip(tmp_path, monkeypatch):
-    """From HGB_MIN_N essays the model adds boosted trees; they save, load (explicit trusted types) and
-    give byte-identical files when trained twice on the same data."""
+    """From HGB_MIN_N essays the model adds the joint ridge and boosted trees; they save, load (explicit
+    trusted types) and give byte-identical files when trained twice on the same data."""
     import skops.io as sio
 
     import marker.calibrate as cal
@@ -266,7 +266,7 @@ def test_trees_and_cut_points_round_trip(tmp_path, monkeypatch):
     texts, marks = synthetic_essays(max(HGB_MIN_N, 120), seed=13)
     a = MarkRegressor(0, 6).fit(texts, marks)
     b = MarkRegressor(0, 6).fit(list(texts), list(marks))
-    assert "trees" in a.blocks_ and a.cut_method_ in ("round", "affine", "cuts")
+    assert "trees" in a.blocks_ and "joint" in a.blocks_ and a.cut_method_ in ("round", "affine", "cuts")
     assert np.all(np.diff(a.cuts_) > 0) and len(a.cuts_) == 6
     assert hashlib.sha256(_stable_zip(sio.dumps(a))).digest() == hashlib.sha256(_stable_zip(sio.dumps(b))).digest()
     model = CalibratedModel(a, {"model_id": "learnt:test", "model_version": "x", "use_learnt": True})
