@@ -8,8 +8,10 @@ canonical name's key, so "Trotksy's" and "Trotsky" match the same cue.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -81,12 +83,20 @@ class Lexicon:
     # the rubric's own words (cues, terms, offices, events) of TERM_MIN_LEN letters or more, and their keys
     term_words: dict[str, str] = field(default_factory=dict)
     _fuzzy_cache: dict[str, str | None] = field(default_factory=dict)
-    term_stems: frozenset[str] = frozenset()
-    term_choices: tuple[str, ...] = ()
     # Per-word memos, keyed by a token's text (its lower-case form and stem are functions of it): essays
     # share most of their vocabulary, so each distinct word is resolved once per process.
     _key_cache: dict[str, str] = field(default_factory=dict)
     _spelling_cache: dict[str, bool] = field(default_factory=dict)
+
+    @cached_property
+    def term_stems(self) -> frozenset[str]:
+        """The keys of the rubric's words: a word with one of them needs no correcting."""
+        return frozenset(self.term_words.values())
+
+    @cached_property
+    def term_choices(self) -> tuple[str, ...]:
+        """The rubric's words, for fuzzy matching."""
+        return tuple(sorted(self.term_words))
 
     # -- keys ---------------------------------------------------------------
     def name_of(self, token: Token) -> str | None:
@@ -186,6 +196,13 @@ def phrase_positions(keys: list[str], phrase: Phrase) -> tuple[int, int] | None:
             return i, end
 
 
+def rarest_key(phrases: Iterable[Phrase]) -> Callable[[Phrase], str]:
+    """For filing phrases: a function giving a phrase its key that the fewest of ``phrases`` share, so that
+    a sentence is tested only against the phrases whose rarest key it has (many share "the", "so", "stalin")."""
+    sharing = Counter(k for ph in phrases for k in ph.key_set)
+    return lambda ph: min(sorted(ph.key_set), key=sharing.__getitem__)
+
+
 class PhraseIndex:
     """Phrases indexed by their first key, so a sentence is checked only against phrases that can start in it."""
 
@@ -217,17 +234,12 @@ class CueIndex:
                     parts.append(frozenset(number.setdefault(ph, len(number)) for ph in part))
                 for k in {alt.keys[0] for alt in c.parts[0]}:
                     self.by_first.setdefault(k, []).append((pid, c.text, tuple(parts), len(parts) >= 3))
-        # Each phrase is filed under its key that the fewest phrases share, so that a sentence is
-        # tested only against phrases whose rarest key it has. A one-key phrase is filed with None:
-        # having its key is holding it.
-        sharing: dict[str, int] = {}
-        for ph in number:
-            for k in ph.key_set:
-                sharing[k] = sharing.get(k, 0) + 1
+        # Each phrase is filed under its rarest key. A one-key phrase is filed with None: having its
+        # key is holding it.
+        rarest = rarest_key(number)
         self.phrases_by_key: dict[str, list[tuple[int, Phrase | None]]] = {}
         for ph, n in number.items():
-            rarest = min(sorted(ph.key_set), key=lambda k: sharing[k])
-            self.phrases_by_key.setdefault(rarest, []).append((n, ph if len(ph.keys) > 1 else None))
+            self.phrases_by_key.setdefault(rarest(ph), []).append((n, ph if len(ph.keys) > 1 else None))
 
     def matches(self, keys: list[str], key_set: set[str]) -> tuple[dict[str, str], set[str]]:
         """Points whose cues match this sentence (point id -> the cue's text), and points with a cue of
@@ -237,7 +249,7 @@ class CueIndex:
         present = set()
         for k in key_set & self.phrases_by_key.keys():
             for n, ph in self.phrases_by_key[k]:
-                if ph is None or (ph.key_set <= key_set and phrase_positions(keys, ph) is not None):
+                if ph is None or ph.within(keys, key_set):
                     present.add(n)
         for k in sorted(key_set & self.by_first.keys()):
             for pid, text, parts, long in self.by_first[k]:
@@ -345,8 +357,6 @@ def _build(rubric: Rubric) -> Lexicon:
                     *(t for p in rubric.points for t in p.explicit_terms)]
     lex.term_words = {w: stem(w) for t in rubric_words for w in re.findall(r"[a-z]+", t.lower())
                       if len(w) >= TERM_MIN_LEN and w not in name_keys}
-    lex.term_stems = frozenset(lex.term_words.values())
-    lex.term_choices = tuple(sorted(lex.term_words))
     # Misspelt name variants are matched but must still count as spelling errors: allow only the canonical.
     lex.allowed_words = allowed - {v.lower() for vs in voc.names.values() for v in vs if v.lower() not in
                                    {t.lower() for t in voc.terms}}

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from .lexicon import Lexicon, Phrase, PhraseIndex, match_at, phrase_positions
+from .lexicon import Lexicon, Phrase, PhraseIndex, match_at, rarest_key
 from .text import Sentence, stem
 
 # Causal connectives: a factor producing an effect.
@@ -172,8 +172,7 @@ def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
     rubric's offices, events, topic and off-topic words, numbered 0-6 in that order) merged into
     one, so a sentence's keys are looked up once for all of them.
 
-    Each phrase is filed under its key that the fewest phrases share (many start with "the", "so",
-    "this"), so a sentence is tested only against phrases whose rarest key it has. Its place among
+    Each phrase is filed under its rarest key (``lexicon.rarest_key``). Its place among
     its field's hits is (first key, position under that key in the field's own index): sorting the
     hits by it lists them exactly as ``PhraseIndex.hits`` does (sorted first keys, then index order)."""
     hit = _MERGED.get(id(lex))
@@ -183,14 +182,10 @@ def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
         entries = [(field_no, (first, pos), p)
                    for field_no, index in enumerate(indexes)
                    for first, phrases in index.by_first.items() for pos, p in enumerate(phrases)]
-        sharing: dict[str, int] = {}
-        for _, _, p in entries:
-            for k in p.key_set:
-                sharing[k] = sharing.get(k, 0) + 1
+        rarest = rarest_key(p for _, _, p in entries)
         merged: dict[str, list[_Entry]] = {}
         for field_no, place, p in entries:
-            rarest = min(sorted(p.key_set), key=lambda k: sharing[k])
-            merged.setdefault(rarest, []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
+            merged.setdefault(rarest(p), []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
         if len(_MERGED) >= 16:
             _MERGED.clear()
         hit = _MERGED[id(lex)] = (lex, merged)
@@ -231,7 +226,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     text = sentence.text
     index = _phrase_index(lex)
     held = [entry for k in key_set & index.keys() for entry in index[k]
-            if entry[3] is None or (entry[3].key_set <= key_set and phrase_positions(keys, entry[3]) is not None)]
+            if entry[3] is None or entry[3].within(keys, key_set)]
     held.sort(key=_FIELD_AND_PLACE)
     hits: tuple[list[str], ...] = ([], [], [], [], [], [], [])
     for field_no, _, phrase_text, _ in held:
