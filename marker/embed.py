@@ -110,18 +110,12 @@ class SentenceEncoder:
             for chunk, enc in zip(unseen, self._model.tokenizer.encode_batch_fast(unseen, add_special_tokens=False)):
                 cache[chunk] = tuple(i for i in enc.ids if i != unk)
 
-    def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text, as model2vec's tokenize() gives them, but memoised per
-        whitespace-separated chunk: the tokenizer splits on whitespace before anything else, so a
-        text's ids are its chunks' ids in order, and essays share most of their chunks."""
-        chunked = [t.split() for t in texts]
-        self._add_chunks({c for chunks in chunked for c in chunks})
-        cache = self._chunk_ids
-        return [[i for c in chunks for i in cache[c]] for chunks in chunked]
-
     def _flat_token_ids(self, chunked: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-        """The ids of :meth:`_token_ids` for all texts (given split on whitespace) as one array, and each
-        text's count of them (gathered with C-level iteration: this runs for every sentence of every essay)."""
+        """The token ids of all texts (given split on whitespace) as one array, and each text's count of
+        them (gathered with C-level iteration: this runs for every sentence of every essay). The ids are
+        model2vec's tokenize() ids, memoised per whitespace-separated chunk: the tokenizer splits on
+        whitespace before anything else, so a text's ids are its chunks' ids in order, and essays share
+        most of their chunks."""
         chunks = list(chain.from_iterable(chunked))
         try:
             ids = list(map(self._chunk_ids.__getitem__, chunks))

@@ -104,15 +104,13 @@ def _occurrences(keys: list[str], part: tuple[Phrase, ...]) -> list[tuple[int, i
     return sorted(out)
 
 
-def find_errors(keys: list[list[str]], rubric: Rubric, lex: Lexicon, skip: set[int] | frozenset[int] = frozenset()
-                ) -> list[FactualError]:
+def find_errors(keys: list[list[str]], rubric: Rubric, lex: Lexicon) -> list[FactualError]:
     """The rubric's fact checks that fail in these sentences (given as matching keys), in sentence order;
-    each check counts once per sentence. Sentences in ``skip`` (text that earns no credit) are not read."""
+    each check counts once per sentence. (Errors in text that earns no credit are set aside later, by
+    ``Analysis.factual_errors``, once the flags have discounted it.)"""
     checks = _compiled(rubric, lex)
-    out = []
-    for i, k in enumerate(keys):
-        if i in skip or not checks:
-            continue
+    out: list[FactualError] = []
+    for i, k in enumerate(keys if checks else ()):
         key_set = set(k)
         for c in checks:
             if c.claim_keys.isdisjoint(key_set):

@@ -42,15 +42,10 @@ def is_known(word: str) -> bool:
     return False
 
 
-def misspelt(words: list[str], allowed: set[str]) -> list[int]:
-    """Indexes of misspelt words (letters only; capitalised words not in the dictionary
-    are taken as proper nouns unless they are a near miss of a rubric name)."""
-    return [i for i, w in enumerate(words) if is_misspelt(w, allowed)]
-
-
 def is_misspelt(word: str, allowed: set[str]) -> bool:
-    """Whether one word is misspelt (see :func:`misspelt`; words that are not plain letters, and
-    words under three letters, never are)."""
+    """Whether a word is misspelt: not in ``allowed`` (lower-cased) nor known to the dictionary.
+    Words that are not plain letters, and words under three letters, never are. (Which capitalised
+    words count as proper nouns is the lexicon's call: ``Lexicon.spelling_error``.)"""
     low = word.lower()
     if not low.isascii() or not low.replace("'", "").replace("-", "").isalpha() or len(low) < 3:
         return False
