@@ -49,19 +49,12 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
     for c in sorted(rubric.criteria, key=lambda c: (-bands.get(c.id, 0), -c.weight)):
         if bands.get(c.id, 0) >= 3 and sum(i.kind == "strength" for i in items) < MAX_STRENGTHS - 1:
             items.append(FeedbackItem("strength", c.feedback[bands[c.id]], c.id, None, scores[c.id].spans[:2]))
-    # the rubric's point, its theme and the essay's finding for each point id (the first, should ids repeat)
-    point_of, theme_of, finding_of = {}, {}, {}
-    for t in rubric.themes:
-        for q in t.points:
-            point_of.setdefault(q.id, q)
-            theme_of.setdefault(q.id, t.id)
-    for f in a.points:
-        finding_of.setdefault(f.id, f)
+    finding_of = {f.id: f for f in a.points}
     found = sorted(a.found.values(), key=lambda p: -p.confidence)
     for p in found:
         if sum(i.kind == "strength" for i in items) >= MAX_STRENGTHS:
             break
-        point = point_of[p.id]
+        point = rubric.point_by_id[p.id]
         if point.feedback_found and any(a.signals[i].explains for i in p.sentences):
             items.append(FeedbackItem("strength", point.feedback_found, None, p.id, p.sentences[:1]))
 
@@ -97,7 +90,7 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
     missing = [p for p in rubric.points if finding_of[p.id].confidence < MISSING_BELOW]
     covered_themes = {t for t, pts in a.theme_points().items() if pts}
     ordered = sorted(missing, key=lambda p: (not (p.luck and bands.get("luck", 4) <= 1),
-                                             theme_of[p.id] in covered_themes, p.id))
+                                             rubric.theme_of(p.id).id in covered_themes, p.id))
     for p in ordered[:3]:
         if sum(i.kind == "target" for i in items) >= MAX_TARGETS:
             break

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -228,11 +228,17 @@ class Rubric(_Strict):
     def points(self) -> list[ContentPoint]:
         return [p for t in self.themes for p in t.points]
 
+    @cached_property
+    def point_by_id(self) -> dict[str, ContentPoint]:
+        """Content point id -> the point (ids are unique: checked on load)."""
+        return {p.id: p for t in self.themes for p in t.points}
+
+    @cached_property
+    def _theme_by_point(self) -> dict[str, Theme]:
+        return {p.id: t for t in self.themes for p in t.points}
+
     def theme_of(self, point_id: str) -> Theme:
-        for t in self.themes:
-            if any(p.id == point_id for p in t.points):
-                return t
-        raise KeyError(point_id)
+        return self._theme_by_point[point_id]
 
     def criterion(self, cid: str) -> Criterion | None:
         return next((c for c in self.criteria if c.id == cid), None)

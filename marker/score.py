@@ -117,11 +117,7 @@ def score_range(a: Analysis) -> CriterionScore:
     covered = {tid: pts for tid, pts in a.theme_points().items() if tid in themes and pts}
     found = a.found
     sides = {p.side for t in a.rubric.themes for p in t.points if p.id in found}
-    theme_of: dict[str, str] = {}  # point id -> id of the first theme holding it, as Rubric.theme_of gives
-    for t in a.rubric.themes:
-        for p in t.points:
-            theme_of.setdefault(p.id, t.id)
-    n_points = sum(1 for t in themes for p in found if theme_of[p] == t)
+    n_points = sum(1 for p in found if a.rubric.theme_of(p).id in themes)
     if not themes:
         return CriterionScore("range", 0.0, [], ["The rubric lists no themes."])
     frac = len(covered) / len(themes)

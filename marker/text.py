@@ -89,16 +89,11 @@ def stem(word: str) -> str:
     return _stemmer.stem(word)
 
 
-_FORMS: dict[str, tuple[str, str]] = {}  # word as written -> (lower case, stem), for every token
-
-
-def _new_forms(word: str) -> tuple[str, str]:
-    """Lower case and stem of a word not met before (and remember them)."""
-    if len(_FORMS) >= 200_000:
-        _FORMS.clear()
+@lru_cache(maxsize=200_000)
+def _forms(word: str) -> tuple[str, str]:
+    """Lower case and stem of a word as written (remembered: it runs for every token)."""
     low = word.lower()
-    forms = _FORMS[word] = (low, stem(low))
-    return forms
+    return low, stem(low)
 
 
 @dataclass(slots=True)
@@ -237,7 +232,6 @@ def _sentence_spans(norm: str, a: int, b: int) -> list[tuple[int, int, bool]]:
 def analyse(text: str) -> Document:
     """Split an essay into paragraphs, sentences and tokens (offsets into ``text``)."""
     norm = normalise(text)
-    forms = _FORMS.get
     paragraphs: list[Paragraph] = []
     sentences: list[Sentence] = []
     for p_index, (pa, pb) in enumerate(_paragraph_spans(norm)):
@@ -246,7 +240,7 @@ def analyse(text: str) -> Document:
             tokens = []
             for m in _WORD.finditer(norm, sa, sb):
                 word = m.group()
-                low, word_stem = forms(word) or _new_forms(word)
+                low, word_stem = _forms(word)
                 tokens.append(Token(word, m.start(), m.end(), low, word_stem))
             if not tokens:
                 continue
