@@ -17,9 +17,7 @@ import math
 import re
 
 from .analysis import Analysis
-from .signals import LUCK_WORDS as _LUCK_WORDS
 
-LUCK_WORDS = _LUCK_WORDS  # still importable from here, its old home
 COUNTER_WORDS = ("however", "although", "nevertheless", "whereas", "historians", "historian", "disagree",
                  "some argue", "debate", "yet", "on the other hand")
 
