@@ -94,8 +94,9 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
     for p in ordered[:3]:
         if sum(i.kind == "target" for i in items) >= MAX_TARGETS:
             break
-        why = f" {p.why}" if p.why and p.why not in p.feedback_missing else ""
-        items.append(FeedbackItem("target", p.feedback_missing + why, "luck" if p.luck else "range", p.id))
+        # feedback_missing is the whole target (what to add and why it matters); ``why`` is the
+        # teacher's note in the rubric view, and adding it here would say the same thing twice.
+        items.append(FeedbackItem("target", p.feedback_missing, "luck" if p.luck else "range", p.id))
     return items
 
 

@@ -70,7 +70,7 @@ class Criterion(_Strict):
 class ContentPoint(_Strict):
     id: str
     label: str
-    why: str = ""  # why the point matters to the question (used in feedback)
+    why: str = ""  # why the point matters to the question (shown to teachers in the rubric view)
     # Cue grammar: parts joined by " + " must all occur in one sentence;
     # alternatives inside a part are joined by " | "; each alternative is a
     # phrase matched over stems, names matched with spelling tolerance.

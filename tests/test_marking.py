@@ -128,6 +128,19 @@ def test_missing_luck_gives_a_target_about_luck(rubric):
     assert any(i["criterion"] == "luck" for i in targets), targets
 
 
+def test_a_missing_point_target_gives_its_reason_once(rubric):
+    # The rubric's feedback_missing already says why the point matters; the target must not
+    # follow it with the rubric's `why`, which says the same again in other words.
+    r = marker.mark(SAMPLE, rubric)
+    point_targets = [i for i in r.feedback_items if i["kind"] == "target" and i["point"]
+                     and i["criterion"] in ("range", "luck")]
+    assert point_targets
+    for item in point_targets:
+        point = rubric.point_by_id[item["point"]]
+        assert item["text"] == point.feedback_missing
+        assert point.why not in item["text"]
+
+
 def test_narrated_paragraph_gets_a_target_on_explaining(rubric):
     story = ("Stalin and Trotsky.\n\n"
              "In 1922 Stalin became General Secretary. In 1923 Lenin wrote his Testament. In January 1924 Lenin "
