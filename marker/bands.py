@@ -40,13 +40,13 @@ FEATURES: dict[str, list[str]] = {
 
 LABELS = {
     "point_share": "share of the essay making points", "why_para_share": "paragraphs that explain why",
-    "rival_para_share": "paragraphs dealing with Trotsky", "off_share": "off-topic or out-of-period text",
+    "rival_para_share": "paragraphs dealing with the rival", "off_share": "off-topic or out-of-period text",
     "points_log": "content points made", "explain_density": "sentences that explain causes",
     "deep_density": "explanations backed by detail", "evidence_items_log": "precise details",
     "evidence_per_point": "detail per point", "precise_share": "points with precise support",
     "quotes": "quotations", "historians": "historians cited", "dates_log": "exact dates",
     "factual_errors": "factual errors",
-    "themes_share": "themes covered", "balance": "balance of Stalin, Trotsky and luck",
+    "themes_share": "themes covered", "balance": "balance of the sides of the argument",
     "luck_found": "luck factors", "luck_explained": "luck factors explained", "luck_named": "luck named as such",
     "luck_weighed": "luck weighed", "linking_log": "links between factors",
     "linking_density": "links between factors", "narrative_share": "narrative sentences",
@@ -88,6 +88,16 @@ def load_band_model(path: str = str(DEFAULT_MODEL)) -> dict[str, LinearBand]:
                           float(m["intercept"])) for c, m in data["criteria"].items()}
 
 
-def describe(contribs: list[tuple[str, float]], n: int = 3) -> str:
-    parts = [f"{LABELS.get(f, f)} ({'+' if c >= 0 else '-'})" for f, c in contribs[:n] if abs(c) >= 0.05]
+def labels_for(rubric) -> dict[str, str]:
+    """``LABELS`` in the words of a rubric: its rival and the sides a balanced answer covers."""
+    out = dict(LABELS)
+    if rubric.rival:
+        out["rival_para_share"] = f"paragraphs dealing with {rubric.rival}"
+    if rubric.balance_sides:
+        out["balance"] = f"balance of {rubric.balance_label()}"
+    return out
+
+
+def describe(contribs: list[tuple[str, float]], n: int = 3, labels: dict[str, str] = LABELS) -> str:
+    parts = [f"{labels.get(f, f)} ({'+' if c >= 0 else '-'})" for f, c in contribs[:n] if abs(c) >= 0.05]
     return "most weight: " + ", ".join(parts) if parts else ""

@@ -13,7 +13,7 @@ from .flags import Flag, contest_sentences, detect_flags
 from .ingest import EssayText, IngestFailure
 from .result import CriterionResult, MarkResult, PointResult, Span
 from .rubric import Rubric, load_rubric
-from .bands import describe, load_band_model
+from .bands import describe, labels_for, load_band_model
 from .profile import essay_profile
 from .score import SCORERS, CriterionScore, _clip, fit_level
 
@@ -133,11 +133,12 @@ def _mark(text: str, rub: Rubric, essay: str, use_similarity: bool) -> MarkResul
     scores = {c.id: SCORERS[c.id](a) if c.id in SCORERS else CriterionScore(c.id, 0.0, [], ["no scorer"])
               for c in rub.criteria}
     profile = essay_profile(a)
+    labels = labels_for(rub)
     for cid, model in load_band_model().items():
         if cid in scores:
             value, contribs = model.score(profile)
             scores[cid].score = _clip(value)
-            note = describe(contribs)
+            note = describe(contribs, labels=labels)
             if note:
                 scores[cid].reasons.append(note)
     rel = scores.get("relevance")

@@ -81,7 +81,7 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
                 items.append(FeedbackItem(
                     "target",
                     f"Your paragraph beginning \u201c{_opening(a, narrated)}\u201d tells what happened but does not "
-                    "explain why it mattered. Add a sentence saying how it helped Stalin or hurt Trotsky "
+                    f"explain why it mattered. Add a sentence saying how it {rubric.wording.outcome} "
                     "(\u201cthis meant that…\u201d, \u201cwhich allowed him to…\u201d).", "analysis", None, [narrated]))
                 continue
         items.append(FeedbackItem("target", c.feedback[bands.get(c.id, 0)], c.id))

@@ -321,8 +321,8 @@ def narrative_only(a: Analysis) -> Flag | None:
     if a.doc.n_words >= 150 and prof["explain_density"] < 0.15 and (
             prof["narrative_share"] >= 0.2 or prof["why_para_share"] < 0.35) and len(a.found) >= 3:
         narr = [i for i, s in enumerate(a.signals) if s.narrative][:5]
-        return Flag("narrative_only", "The essay tells the story of events but hardly explains why they made "
-                                      "Stalin the leader rather than Trotsky.", narr)
+        return Flag("narrative_only", "The essay tells the story of events but hardly explains how they "
+                                      f"{a.rubric.wording.outcome}.", narr)
     return None
 
 

@@ -56,16 +56,17 @@ def _profile(a: Analysis) -> dict[str, float]:
     point_sents = [i for i in claims if a.sentence_points[i]]
     explaining = [i for i in claims if sig[i].explains and (a.sentence_points[i] or sig[i].focus)]
     deep = [i for i in explaining if a.sentence_points[i] and (sig[i].evidence_items or len(sig[i].causal) >= 2)]
-    linking = [i for i in explaining if len({p[0] for p in a.sentence_points[i]}) >= 2
+    theme_of = a.rubric.theme_of
+    linking = [i for i in explaining if len({theme_of(p).id for p in a.sentence_points[i]}) >= 2
                or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = body_paragraphs(a)
     para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}
     n_paras = max(1, len(paras))
-    focus = a.rubric.vocabulary.focus
-    rival = a.lex.name_keys.get(focus[1].lower()) if len(focus) > 1 else None
+    rival = a.lex.name_keys.get(a.rubric.rival.lower()) if a.rubric.rival else None
+    rival_points = a.rubric.rival_points
     rival_paras = sum(1 for p in paras if any(
-        (rival in sig[i].focus) or any(pid.startswith("C") for pid in a.sentence_points[i]) for i in para_sents[p]
+        (rival in sig[i].focus) or not rival_points.isdisjoint(a.sentence_points[i]) for i in para_sents[p]
     )) if rival else n_paras
     explaining_set = set(explaining)
     why_paras = sum(1 for p in paras if any(i in explaining_set for i in para_sents[p]))
@@ -83,7 +84,7 @@ def _profile(a: Analysis) -> dict[str, float]:
     found = a.found
     covered = [t for t in themes if any(p.id in found for p in t.points)]
     sides = {p.side for t in a.rubric.themes for p in t.points if p.id in found}
-    balance = len({"stalin", "trotsky", "luck"} & sides)
+    balance = a.rubric.balance(sides)
     n_points = sum(1 for t in themes for p in t.points if p.id in found)
 
     # luck

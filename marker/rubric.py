@@ -15,7 +15,6 @@ import os
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -84,7 +83,9 @@ class ContentPoint(_Strict):
     feedback_missing: str
     feedback_found: str = ""
     luck: bool = False  # a luck / contingency point (counts for the luck criterion)
-    side: Literal["stalin", "trotsky", "luck", "context", "historians"] = "context"
+    # Which side of the argument the point is on (the rubric's own ids, e.g. stalin / trotsky / luck);
+    # the rubric's ``balance_sides`` say which sides a balanced answer covers.
+    side: str = Field(default="context", pattern=r"^[a-z][a-z0-9_]*$")
 
     @model_validator(mode="after")
     def _has_a_way_to_be_found(self) -> "ContentPoint":
@@ -168,6 +169,14 @@ class Vocabulary(_Strict):
     background_from: int | None = None  # earliest year still fine as background
 
 
+class Wording(_Strict):
+    """How the engine's own sentences (feedback, reasons, flags) name this question's outcome, so a
+    new question needs no code. The defaults are question-neutral."""
+
+    # completes "how a factor ..." and "how it ...": the effect an explanation must show
+    outcome: str = "led to the outcome the question asks about"
+
+
 class Rubric(_Strict):
     id: str
     version: str
@@ -180,6 +189,9 @@ class Rubric(_Strict):
     caps: list[Cap] = Field(default_factory=list)
     vocabulary: Vocabulary = Field(default_factory=Vocabulary)
     fact_checks: list[FactCheck] = Field(default_factory=list)
+    # the sides (content points' ``side``) a balanced answer covers, e.g. [stalin, trotsky, luck]
+    balance_sides: list[str] = Field(default_factory=list)
+    wording: Wording = Field(default_factory=Wording)
     min_words: int = Field(default=80, ge=0)
     source: str | None = Field(default=None, exclude=True)  # the file it was read from
 
@@ -221,6 +233,9 @@ class Rubric(_Strict):
                 raise ValueError(f"fact_checks: {fc.id} names unknown content point {fc.point!r}")
         if len({fc.id for fc in self.fact_checks}) != len(self.fact_checks):
             raise ValueError("fact_checks: ids must be unique")
+        unused = sorted(set(self.balance_sides) - {p.side for t in self.themes for p in t.points})
+        if unused:
+            raise ValueError(f"balance_sides: no content point has side {', '.join(map(repr, unused))}")
         return self
 
     # -- convenience -------------------------------------------------------
@@ -239,6 +254,31 @@ class Rubric(_Strict):
 
     def theme_of(self, point_id: str) -> Theme:
         return self._theme_by_point[point_id]
+
+    @property
+    def rival(self) -> str | None:
+        """The other person the question is about (the last of ``vocabulary.focus``), if it names two."""
+        focus = self.vocabulary.focus
+        return focus[-1] if len(focus) >= 2 else None
+
+    @cached_property
+    def rival_points(self) -> frozenset[str]:
+        """Ids of the content points on the rival's side (``side`` is the rival's name, e.g. trotsky)."""
+        side = self.rival.lower() if self.rival else None
+        return frozenset(p.id for t in self.themes for p in t.points if p.side == side)
+
+    def balance(self, sides: set[str]) -> float:
+        """How many of the ``balance_sides`` the given sides cover, on a 0-3 scale (the scale the band
+        models were fitted on); 3 when the rubric asks for no particular balance."""
+        if not self.balance_sides:
+            return 3.0
+        return 3.0 * len(set(self.balance_sides) & sides) / len(self.balance_sides)
+
+    def balance_label(self) -> str:
+        """The balance sides for a reader: focus names written as the rubric writes them ("Stalin")."""
+        named = {f.lower(): f for f in self.vocabulary.focus}
+        parts = [named.get(s, s.replace("_", " ")) for s in self.balance_sides]
+        return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
     def criterion(self, cid: str) -> Criterion | None:
         return next((c for c in self.criteria if c.id == cid), None)

@@ -54,12 +54,11 @@ def score_relevance(a: Analysis) -> CriterionScore:
     rel_share = a.words_in(rel) / words
     point_share = a.words_in(with_points) / words
     off_share = a.words_in(off) / words
-    focus = a.rubric.vocabulary.focus
-    rival = a.lex.name_keys.get(focus[1].lower()) if len(focus) > 1 else None
+    rival = a.lex.name_keys.get(a.rubric.rival.lower()) if a.rubric.rival else None
+    rival_points = a.rubric.rival_points
     paras = _body_paragraphs(a)
     para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}
-    rival_paras = sum(1 for p in paras if any(rival in sig[i].focus or any(pid.startswith("C") for pid in
-                                                                          a.sentence_points[i])
+    rival_paras = sum(1 for p in paras if any(rival in sig[i].focus or not rival_points.isdisjoint(a.sentence_points[i])
                                               for i in para_sents[p])) if rival else len(paras)
     why_paras = sum(1 for p in paras if any(sig[i].explains and _credited(a, i) for i in para_sents[p]))
     n_found = len(a.found)
@@ -73,7 +72,7 @@ def score_relevance(a: Analysis) -> CriterionScore:
         score = min(score, 1.4)
     reasons = [f"{round(100 * point_share)}% of the essay makes points about the question",
                f"{why_paras} of {len(paras)} paragraphs explain why",
-               f"{rival_paras} of {len(paras)} paragraphs deal with the rival"]
+               f"{rival_paras} of {len(paras)} paragraphs deal with {a.rubric.rival or 'the rival'}"]
     if off:
         reasons.append(f"{round(100 * off_share)}% is off the question or outside the period")
     cited = sorted(with_points, key=lambda i: (not sig[i].explains, i))[:6]
@@ -121,13 +120,14 @@ def score_range(a: Analysis) -> CriterionScore:
     if not themes:
         return CriterionScore("range", 0.0, [], ["The rubric lists no themes."])
     frac = len(covered) / len(themes)
-    balance = len({"stalin", "trotsky", "luck"} & sides)
+    balance = a.rubric.balance(sides)
     score = 4.2 * frac * (0.75 + 0.25 * balance / 3) + 0.5 * min(1.0, n_points / 12) - 0.3
     if n_points <= 1:
         score = min(score, 1.0)
     missing = [themes[t].label for t in themes if t not in covered]
-    reasons = [f"{len(covered)} of {len(themes)} themes covered ({n_points} points)",
-               f"balance: {', '.join(sorted(sides & {'stalin', 'trotsky', 'luck'})) or 'none'}"]
+    reasons = [f"{len(covered)} of {len(themes)} themes covered ({n_points} points)"]
+    if a.rubric.balance_sides:
+        reasons.append(f"balance: {', '.join(sorted(sides & set(a.rubric.balance_sides))) or 'none'}")
     if missing:
         reasons.append("not covered: " + "; ".join(missing))
     firsts = sorted({found[p].sentences[0] for pts in covered.values() for p in pts if found[p].sentences})
@@ -168,7 +168,7 @@ def score_analysis(a: Analysis) -> CriterionScore:
     if not claims:
         return CriterionScore("analysis", 0.0, [], ["No explanation of causes."])
     explaining = [i for i in claims if sig[i].explains and (a.sentence_points[i] or sig[i].focus)]
-    linking = [i for i in explaining if len({p[0] for p in a.sentence_points[i]}) >= 2
+    linking = [i for i in explaining if len({a.rubric.theme_of(p).id for p in a.sentence_points[i]}) >= 2
                or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = _body_paragraphs(a)
@@ -181,7 +181,7 @@ def score_analysis(a: Analysis) -> CriterionScore:
         - 1.5 * max(0.0, narr_share - 0.15)
     if not explaining:
         score = min(score, 1.0)
-    reasons = [f"{len(explaining)} of {len(claims)} sentences explain how a factor helped Stalin or hurt Trotsky",
+    reasons = [f"{len(explaining)} of {len(claims)} sentences explain how a factor {a.rubric.wording.outcome}",
                f"{para_expl} of {len(paras)} paragraphs contain explanation"]
     if linking:
         reasons.append(f"{len(linking)} sentence(s) link factors together")

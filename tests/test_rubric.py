@@ -73,3 +73,38 @@ def test_rubric_check_command(tmp_path, capsys):
     bad.write_text(MINIMAL.replace("max_mark: 10", "max_mark: -1"))
     assert main(["rubric", "check", str(bad)]) == 1
     assert "max_mark" in capsys.readouterr().err
+
+
+# -- a new question is a new file --------------------------------------------------
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+def test_a_second_question_is_marked_in_its_own_words():
+    """A rubric on another question (the Weimar Republic) marks an essay on it with no code change:
+    its points are found, and nothing the marker writes speaks of Stalin or Trotsky."""
+    import json
+
+    import marker
+
+    rubric = load_rubric(DATA / "weimar_1933.yaml")
+    result = marker.mark((DATA / "weimar_essay.txt").read_text(encoding="utf-8"), rubric).to_dict()
+    assert {p["id"] for p in result["points"] if p["found"]} == {"W1", "W2", "N1", "N2"}
+    written = json.dumps({k: result[k] for k in ("criteria", "feedback", "feedback_items", "flag_reasons",
+                                                 "review_reasons")})
+    assert "stalin" not in written.lower() and "trotsky" not in written.lower()
+    reasons = {c["id"]: " ".join(c["reasons"]) for c in result["criteria"]}
+    assert "weakened the Republic or helped the Nazis" in reasons["analysis"]
+    assert "balance: nazis, weakness" in reasons["range"]
+    assert "deal with Hitler" in reasons["relevance"]
+    # the paragraph that only lists who became Chancellor gets the explain target, in this question's words
+    assert any(t.startswith("Your paragraph beginning \u201cIn 1930 Bruning") and "weakened the Republic" in t
+               for t in result["feedback"]["targets"])
+
+
+def test_balance_sides_must_be_sides_of_content_points(tmp_path):
+    text = (DATA / "weimar_1933.yaml").read_text(encoding="utf-8").replace(
+        "balance_sides: [weakness, nazis]", "balance_sides: [weakness, nazi]")
+    path = tmp_path / "typo.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RubricError, match="balance_sides: no content point has side 'nazi'"):
+        load_rubric(path)
