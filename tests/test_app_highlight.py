@@ -39,8 +39,11 @@ def test_point_and_flag_tags_and_legend():
     assert [(t.key, t.label) for t in pts] == [("A1", "A1: General Secretary")]
     flags = highlight.flag_tags(RESULT)
     assert flags[0].key == "flag:repetition"
-    colours = highlight.colours_for(["A1", "B2", "flag:repetition"], by="point")
-    assert colours["A1"] != colours["B2"] and colours["flag:repetition"] == highlight.FLAG_COLOUR
+    # one colour per theme of the rubric, whatever the point ids look like
+    colours = highlight.colours_for(["A1", "A2", "depression", "flag:repetition"], by="point",
+                                    theme_index={"A1": 0, "A2": 0, "depression": 1})
+    assert colours["A1"] == colours["A2"] != colours["depression"]
+    assert colours["flag:repetition"] == highlight.FLAG_COLOUR
     legend = highlight.legend_html({"A1": colours["A1"]}, {"A1": "A1 <General>"})
     assert "A1 &lt;General&gt;" in legend
 

@@ -73,8 +73,9 @@ def flag_tags(result: dict[str, Any]) -> list[Tag]:
     return out
 
 
-def colours_for(keys: Iterable[str], by: str = "criterion") -> dict[str, str]:
-    """Colour per key: fixed per criterion; per theme letter (A1 -> A) for points."""
+def colours_for(keys: Iterable[str], by: str = "criterion", theme_index: dict[str, int] | None = None) -> dict[str, str]:
+    """Colour per key: fixed per criterion; for points, one colour per theme of the rubric
+    (``theme_index``: point id -> the theme's position), so a theme's points share a colour."""
     out: dict[str, str] = {}
     for k in keys:
         if k.startswith("flag:"):
@@ -82,8 +83,7 @@ def colours_for(keys: Iterable[str], by: str = "criterion") -> dict[str, str]:
         elif by == "criterion":
             out[k] = CRITERION_COLOURS.get(k, "#eeeeee")
         else:
-            theme = k[:1].upper()
-            idx = (ord(theme) - ord("A")) if theme.isalpha() else 0
+            idx = (theme_index or {}).get(k, 0)
             out[k] = THEME_COLOURS[idx % len(THEME_COLOURS)]
     return out
 

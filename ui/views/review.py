@@ -159,8 +159,9 @@ def essay_detail(book: MarkBook, user: Principal, view: SubmissionView, rubric) 
     else:
         tags = highlight.flag_tags(data)
         order, key_names = sorted({t.key for t in tags}), {t.key: t.label for t in tags}
+    theme_index = {p.id: i for i, t in enumerate(rubric.themes) for p in t.points}
     colours = highlight.colours_for(order if by != "criteria" else [c for c in CRITERIA],
-                                    "criterion" if by == "criteria" else "point")
+                                    "criterion" if by == "criteria" else "point", theme_index)
     left, right = st.columns([3, 2])
     with left:
         st.html(highlight.legend_html({k: colours[k] for k in order if k in colours}, key_names))
