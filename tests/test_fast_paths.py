@@ -150,5 +150,5 @@ def test_memoised_keys_and_spelling_match_fresh_ones(rubric):
     lex = lexicon.lexicon_for(rubric)
     fresh = lexicon._build(rubric)
     for s in text.analyse(SAMPLE + " Trotksy's Kamanev Stalin's organisation colour teh").sentences:
-        assert lex.keys(s) == fresh.keys(s) == [fresh._key_of_token(t) for t in s.tokens]
-        assert [lex.spelling_error(t) for t in s.tokens] == [fresh.spelling_error(t) for t in s.tokens]
+        assert lex.keys(s) == fresh.keys(s) == [fresh._resolve_key(w) for w in s.words]
+        assert [lex.spelling_error(w) for w in s.words] == [fresh.spelling_error(w) for w in s.words]
