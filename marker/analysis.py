@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 
 from .facts import FactualError, find_errors
 from .lexicon import Lexicon, lexicon_for
@@ -38,7 +39,7 @@ class Analysis:
     @cached_property
     def alpha_words(self) -> list[str]:
         """The essay's words (lower-cased, letters only), in order."""
-        return [t.lower for s in self.doc.sentences for t in s.tokens if t.lower.isalpha()]
+        return list(filter(str.isalpha, chain.from_iterable(s.lowers for s in self.doc.sentences)))
 
     @cached_property
     def luck_named(self) -> list[bool]:
@@ -70,7 +71,8 @@ class Analysis:
         return out
 
     def words_in(self, indexes) -> int:
-        return sum(len(self.doc.sentences[i].tokens) for i in indexes)
+        sentences = self.doc.sentences
+        return sum(len(sentences[i].words) for i in indexes)
 
 
 def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Analysis:
@@ -80,7 +82,7 @@ def analyse_essay(text: str, rubric: Rubric, use_similarity: bool = True) -> Ana
     signals = [sentence_signals(s, k, lex) for s, k in zip(doc.sentences, keys)]
     points = detect_points(doc, keys, signals, rubric, lex, use_similarity=use_similarity)
 
-    errors = [(t.start, t.end) for t in lex.misspelt_tokens(t for s in doc.sentences for t in s.tokens)]
+    errors = lex.misspelt_spans(doc.sentences)
 
     a = Analysis(doc, rubric, lex, keys, signals, points, errors)
     a.all_factual_errors = find_errors(keys, rubric, lex)

@@ -12,12 +12,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
 
 from rapidfuzz import fuzz, process
 
 from .rubric import Rubric
 from .spelling import is_known, is_misspelt
-from .text import Sentence, Token, normalise, stem, word_spans
+from .text import Sentence, normalise, stem, word_spans
 
 _WORD_CACHE_SIZE = 200_000  # distinct words remembered per lexicon (a few tens of MB at most)
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
@@ -99,13 +100,13 @@ class Lexicon:
         return tuple(sorted(self.term_words))
 
     # -- keys ---------------------------------------------------------------
-    def name_of(self, token: Token) -> str | None:
-        """Canonical key of a name token (exact variant or close misspelling), else None."""
-        low = _POSSESSIVE.sub("", token.lower)
+    def name_of(self, word: str) -> str | None:
+        """Canonical key of a name (exact variant or close misspelling) written as ``word``, else None."""
+        low = _POSSESSIVE.sub("", word.lower())
         hit = self.name_keys.get(low)
         if hit is not None:
             return hit
-        if len(low) < 5 or not token.is_capitalised and len(low) < 7:
+        if len(low) < 5 or not word[0].isupper() and len(low) < 7:
             return None
         if low in self._fuzzy_cache:
             return self._fuzzy_cache[low]
@@ -136,35 +137,46 @@ class Lexicon:
         return _phrases(texts, self.name_keys)
 
     def keys(self, sentence: Sentence) -> list[str]:
-        """Matching keys of a sentence's tokens (names canonicalised, others stemmed)."""
-        cached = self._key_cache.get
-        return [key if (key := cached(t.text)) is not None else self._key_of_token(t) for t in sentence.tokens]
+        """Matching keys of a sentence's words (names canonicalised, others stemmed)."""
+        try:
+            return list(map(self._key_cache.__getitem__, sentence.words))
+        except KeyError:  # a word not seen before
+            cached = self._key_cache.get
+            return [key if (key := cached(w)) is not None else self._resolve_key(w) for w in sentence.words]
 
-    def _key_of_token(self, t: Token) -> str:
-        name = self.name_of(t) if (t.is_capitalised or len(t.lower) >= 7) else self.name_keys.get(t.lower)
-        if name is None and len(t.lower) >= TERM_MIN_LEN and t.stem not in self.term_stems:
-            name = self.term_key(t.lower)
-        key = name if name is not None else _key_of_word(t.lower) if "'" in t.lower else t.stem
+    def _resolve_key(self, word: str) -> str:
+        """A word's key, worked out and remembered (:meth:`keys` reads the memo)."""
+        low, word_stem = word.lower(), stem(word.lower())
+        name = self.name_of(word) if (word[0].isupper() or len(low) >= 7) else self.name_keys.get(low)
+        if name is None and len(low) >= TERM_MIN_LEN and word_stem not in self.term_stems:
+            name = self.term_key(low)
+        key = name if name is not None else _key_of_word(low) if "'" in low else word_stem
         if len(self._key_cache) >= _WORD_CACHE_SIZE:
             self._key_cache.clear()
-        self._key_cache[t.text] = key
+        self._key_cache[word] = key
         return key
 
-    def misspelt_tokens(self, tokens: Iterable[Token]) -> list[Token]:
-        """The tokens that :meth:`spelling_error` says are misspelt."""
-        cached = self._spelling_cache.get
-        return [t for t in tokens if (hit := cached(t.text)) or (hit is None and self.spelling_error(t))]
+    def misspelt_spans(self, sentences: Iterable[Sentence]) -> list[tuple[int, int]]:
+        """The (start, end) of every word of these sentences that :meth:`spelling_error` says is misspelt."""
+        out: list[tuple[int, int]] = []
+        for s in sentences:
+            try:
+                verdicts = list(map(self._spelling_cache.__getitem__, s.words))
+            except KeyError:  # a word not seen before
+                verdicts = list(map(self.spelling_error, s.words))
+            if any(verdicts):
+                out.extend(compress(s.spans, verdicts))
+        return out
 
-    def spelling_error(self, token: Token) -> bool:
-        """Whether a token counts as misspelt: capitalised words that are not (near misses of) rubric
-        names are taken as proper nouns; other words go to :func:`marker.spelling.is_misspelt`."""
-        hit = self._spelling_cache.get(token.text)
+    def spelling_error(self, word: str) -> bool:
+        """Whether a word (as written) counts as misspelt: capitalised words that are not (near misses of)
+        rubric names are taken as proper nouns; other words go to :func:`marker.spelling.is_misspelt`."""
+        hit = self._spelling_cache.get(word)
         if hit is None:
-            hit = not (token.is_capitalised and self.name_of(token) is None) and is_misspelt(
-                token.text, self.allowed_words)
+            hit = not (word[0].isupper() and self.name_of(word) is None) and is_misspelt(word, self.allowed_words)
             if len(self._spelling_cache) >= _WORD_CACHE_SIZE:
                 self._spelling_cache.clear()
-            self._spelling_cache[token.text] = hit
+            self._spelling_cache[word] = hit
         return hit
 
 

@@ -117,9 +117,9 @@ def _profile(a: Analysis) -> dict[str, float]:
     # communication
     real_paras = [p for p in a.doc.paragraphs if p.n_words >= 12]
     bullets = sum(1 for s in a.doc.sentences if s.bullet)
-    long_sents = [s for s in a.doc.sentences if len(s.tokens) >= 3]
+    long_sents = [s for s in a.doc.sentences if len(s.words) >= 3]
     mean_len = words / max(1, len(long_sents))
-    lowers = [t.lower for s in a.doc.sentences for t in s.tokens]
+    lowers = [w for s in a.doc.sentences for w in s.lowers]
     ttr = len(set(lowers[:400])) / max(1, min(400, len(lowers)))
     mean_word = sum(map(len, lowers)) / max(1, len(lowers))
 

@@ -243,7 +243,7 @@ def score_communication(a: Analysis) -> CriterionScore:
     paras = [p for p in doc.paragraphs if p.n_words >= 12]
     bullets = sum(1 for s in doc.sentences if s.bullet)
     err_rate = len(a.spelling_errors) / words
-    sentences = [s for s in doc.sentences if len(s.tokens) >= 3]
+    sentences = [s for s in doc.sentences if len(s.words) >= 3]
     mean_len = words / max(1, len(sentences))
     chatty = sum(1 for s in a.signals if s.chatty)
     score = 3.3

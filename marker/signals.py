@@ -197,24 +197,25 @@ _NON_DIGIT = re.compile(r"\D")
 _ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
 
 
-def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int]:
+def _figures(sentence: Sentence) -> tuple[list[int], int, int]:
     """(years, dates, other figures) written in a sentence."""
     years: list[int] = []
     dates = numbers = 0
-    for i, t in enumerate(sentence.tokens):
-        if t.text[0].isdigit():  # (Token.is_number, inline)
-            digits = _NON_DIGIT.sub("", t.text)
-            if len(digits) == 4 and t.text[:4].isdigit() and 1700 <= int(digits) <= 2100:
+    words, lowers, text = sentence.words, sentence.lowers, sentence.text
+    for i, word in enumerate(words):
+        if word[0].isdigit():
+            digits = _NON_DIGIT.sub("", word)
+            if len(digits) == 4 and word[:4].isdigit() and 1700 <= int(digits) <= 2100:
                 years.append(int(digits))
                 if i > 0 and lowers[i - 1] in _MONTHS:
                     dates += 1
             elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
                 dates += 1
-            elif len(digits) >= 3 or "," in t.text \
-                    or "%" in sentence.text[t.end - sentence.start:t.end - sentence.start + 2] \
+            elif len(digits) >= 3 or "," in word \
+                    or "%" in text[sentence.spans[i][1] - sentence.start:sentence.spans[i][1] - sentence.start + 2] \
                     or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
                 numbers += 1
-            elif _ORDINAL.fullmatch(t.lower) and i + 1 < len(lowers) and \
+            elif _ORDINAL.fullmatch(lowers[i]) and i + 1 < len(lowers) and \
                     lowers[i + 1] in ("congress", "conference", "party"):
                 dates += 1
     return years, dates, numbers
@@ -222,7 +223,7 @@ def _figures(sentence: Sentence, lowers: list[str]) -> tuple[list[int], int, int
 
 def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> SentenceSignals:
     key_set = set(keys)
-    lowers = [t.lower for t in sentence.tokens]
+    lowers = sentence.lowers
     text = sentence.text
     index = _phrase_index(lex)
     held = [entry for k in key_set & index.keys() for entry in index[k]
@@ -232,7 +233,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     for field_no, _, phrase_text, _ in held:
         hits[field_no].append(phrase_text)
     causal, judgement, weighing, offices, events, topic, off_topic = hits
-    years, dates, numbers = _figures(sentence, lowers) if _DIGIT.search(text) else ([], 0, 0)
+    years, dates, numbers = _figures(sentence) if _DIGIT.search(text) else ([], 0, 0)
     low = text.casefold()
     first = keys[:4]
     return SentenceSignals(

@@ -115,21 +115,37 @@ class Token:
 
 @dataclass(slots=True)
 class Sentence:
+    """A sentence and its words, held as parallel lists (``words[i]`` is at ``spans[i]``, and its lower
+    case is ``lowers[i]``): the marker reads them list by list, so no object is built per word.
+    :attr:`tokens` gives the same words as :class:`Token` objects, built when first asked for."""
+
     index: int
     start: int
     end: int
     text: str
     paragraph: int
-    tokens: list[Token] = field(default_factory=list)
+    words: list[str]  # each word or number as written (in the normalised text)
+    spans: list[tuple[int, int]]  # (start, end) of each word, offsets into the essay
     bullet: bool = False
+    lowers: list[str] = field(init=False, repr=False, compare=False)
+    _tokens: list[Token] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.lowers = list(map(str.lower, self.words))
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = [Token(w, a, b, *_forms(w)) for w, (a, b) in zip(self.words, self.spans)]
+        return self._tokens
+
+    @property
+    def n_words(self) -> int:
+        return len(self.words)
 
     @property
     def stems(self) -> list[str]:
-        return [t.stem for t in self.tokens]
-
-    @property
-    def lowers(self) -> list[str]:
-        return [t.lower for t in self.tokens]
+        return [_forms(w)[1] for w in self.words]
 
 
 @dataclass(slots=True)
@@ -141,7 +157,7 @@ class Paragraph:
 
     @property
     def n_words(self) -> int:
-        return sum(len(s.tokens) for s in self.sentences)
+        return sum(len(s.words) for s in self.sentences)
 
 
 @dataclass(slots=True)
@@ -157,11 +173,11 @@ class Document:
 
     @property
     def words(self) -> list[str]:
-        return [t.text for s in self.sentences for t in s.tokens]
+        return [w for s in self.sentences for w in s.words]
 
     @property
     def n_words(self) -> int:
-        return sum(len(s.tokens) for s in self.sentences)
+        return sum(len(s.words) for s in self.sentences)
 
     def span_text(self, start: int, end: int) -> str:
         return self.text[start:end]
@@ -229,6 +245,9 @@ def _sentence_spans(norm: str, a: int, b: int) -> list[tuple[int, int, bool]]:
     return out
 
 
+_MATCHED, _SPAN = re.Match.group, re.Match.span  # (mapped over a sentence's matches at C level)
+
+
 def analyse(text: str) -> Document:
     """Split an essay into paragraphs, sentences and tokens (offsets into ``text``)."""
     norm = normalise(text)
@@ -237,14 +256,11 @@ def analyse(text: str) -> Document:
     for p_index, (pa, pb) in enumerate(_paragraph_spans(norm)):
         para = Paragraph(p_index, pa, pb)
         for sa, sb, bullet in _sentence_spans(norm, pa, pb):
-            tokens = []
-            for m in _WORD.finditer(norm, sa, sb):
-                word = m.group()
-                low, word_stem = _forms(word)
-                tokens.append(Token(word, m.start(), m.end(), low, word_stem))
-            if not tokens:
+            matches = list(_WORD.finditer(norm, sa, sb))
+            if not matches:
                 continue
-            sent = Sentence(len(sentences), sa, sb, text[sa:sb], p_index, tokens, bullet)
+            sent = Sentence(len(sentences), sa, sb, text[sa:sb], p_index, list(map(_MATCHED, matches)),
+                            list(map(_SPAN, matches)), bullet)
             sentences.append(sent)
             para.sentences.append(sent)
         if para.sentences:
