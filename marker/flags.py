@@ -129,11 +129,13 @@ def repetition(a: Analysis) -> Flag | None:
         if len(keys) >= 5:
             shared_with = [j for g in sh for j in index.get(g, ())]
             if shared_with:  # (most sentences share no triple with an earlier one)
-                for j, shared in Counter(shared_with).most_common(3):
-                    if shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE:
-                        repeats.append(i)
-                        repeat = True
-                        break
+                # Every earlier sentence it shares a triple with is checked: the order of ties in
+                # Counter.most_common follows the set's iteration order, which changes with the
+                # process's string hashing, so checking only the first few was not deterministic.
+                repeat = any(shared / max(1, min(len(sh), len(seen[j]))) >= REPEAT_SHARE
+                             for j, shared in Counter(shared_with).items())
+                if repeat:
+                    repeats.append(i)
         seen.append(sh)
         if not repeat:
             for g in sh:

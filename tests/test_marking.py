@@ -158,6 +158,39 @@ def test_same_essay_same_result(rubric):
     assert a == b
 
 
+_REPEAT_CHECK = """
+import marker
+from marker.analysis import analyse_essay
+from marker.flags import repetition
+phrases = ["regional secretaries chose loyal delegates", "newspapers praised Lenin's modest heir",
+           "Trotsky's illness kept him away", "Zinoviev feared a military dictator"]
+text = " ".join(["Stalin controlled the party machine.",
+                 "During 1923 the " + phrases[0] + " whenever congress met in Moscow.",
+                 "Meanwhile many " + phrases[1] + " after January, which pleased provincial readers.",
+                 "Unfortunately " + phrases[2] + " from crucial Politburo meetings throughout that winter.",
+                 "Privately " + phrases[3] + " might seize power using Red Army units.",
+                 "Stalin controlled the party machine; " + ", ".join(phrases) + "."])
+a = analyse_essay(text, marker.load_rubric())
+repetition(a)
+print(sorted(a.discounted))
+"""
+
+
+def test_repeats_are_found_whatever_the_hash_seed():
+    """The last sentence repeats the whole of the first, and shares as many word triples with each of
+    four others. Python's string hashing differs between processes; the verdict must not."""
+    import os
+    import subprocess
+    import sys
+
+    verdicts = set()
+    for seed in range(6):
+        out = subprocess.run([sys.executable, "-c", _REPEAT_CHECK], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, cwd=ROOT)
+        verdicts.add(out.stdout.strip())
+    assert verdicts == {"[5]"}
+
+
 def test_result_round_trips_through_json(rubric):
     r = marker.mark(SAMPLE, rubric, essay="x")
     assert marker.MarkResult.from_dict(r.to_dict()).to_dict() == r.to_dict()
