@@ -25,11 +25,6 @@ _POSSESSIVE = re.compile(r"(?:'s|s')$")
 TERM_MIN_LEN = 6  # shorter words are too near too many others to correct
 TERM_SIMILARITY = 85  # rapidfuzz ratio a misspelling must reach to count as a rubric word
 
-# Common English words that are a small edit away from a name; never fuzzy-match them to names.
-_NOT_NAMES = {
-    "stolen", "stable", "staling", "lining", "linen", "lemon", "carry", "cars", "card", "cart", "care", "serve",
-    "service", "conquer", "ward", "wards", "warm", "harris", "kamen", "tomsk", "trots", "tory", "story", "rykov",
-}
 
 
 def _key_of_word(word: str) -> str:
@@ -73,6 +68,12 @@ class Lexicon:
     event_phrases: list[Phrase]
     topic_phrases: list[Phrase]
     off_topic_phrases: list[Phrase]
+    # the rubric's words for the generic signals (vocabulary.causal, conclusion, outcome) and the words
+    # never fuzzy-matched to a name (vocabulary.not_names)
+    causal_words: tuple[str, ...] = ()
+    conclusion_words: tuple[str, ...] = ()
+    outcome_words: tuple[str, ...] = ()
+    not_names: frozenset[str] = frozenset()
     point_cues: dict[str, list[Cue]] = field(default_factory=dict)
     cue_index: CueIndex | None = None
     office_index: PhraseIndex | None = None
@@ -111,7 +112,7 @@ class Lexicon:
         if low in self._fuzzy_cache:
             return self._fuzzy_cache[low]
         result = None
-        if low not in _NOT_NAMES:
+        if low not in self.not_names:
             match = process.extractOne(low, self.fuzzy_choices, scorer=fuzz.ratio, score_cutoff=80)
             if match is not None and match[0][0] == low[0]:
                 result = self.name_keys[match[0]]
@@ -353,6 +354,10 @@ def _build(rubric: Rubric) -> Lexicon:
         event_phrases=_phrases(voc.events, name_keys),
         topic_phrases=_phrases(voc.topic, name_keys),
         off_topic_phrases=_phrases(voc.off_topic, name_keys),
+        causal_words=tuple(voc.causal),
+        conclusion_words=tuple(voc.conclusion),
+        outcome_words=tuple(voc.outcome),
+        not_names=frozenset(w.lower() for w in voc.not_names),
     )
     for p in rubric.points:
         lex.point_cues[p.id] = [c for c in (_cue(t, name_keys) for t in p.cues) if c is not None]

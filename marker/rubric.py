@@ -165,6 +165,11 @@ class Vocabulary(_Strict):
     topic: list[str] = Field(default_factory=list)
     # signs of an essay answering a different question or drifting out of period
     off_topic: list[str] = Field(default_factory=list)
+    # This question's own words for the marker's generic signals, added to the marker's lists:
+    causal: list[str] = Field(default_factory=list)  # phrases of explaining ("gave Stalin", "cost Trotsky")
+    conclusion: list[str] = Field(default_factory=list)  # openers of a concluding judgement ("so Stalin")
+    outcome: list[str] = Field(default_factory=list)  # words (or stems) of the outcome asked about ("collapse")
+    not_names: list[str] = Field(default_factory=list)  # words a small edit from a name, never read as it
     period: tuple[int, int] | None = None  # years the question covers, e.g. (1917, 1929)
     background_from: int | None = None  # earliest year still fine as background
 

@@ -22,19 +22,19 @@ from .text import Sentence, stem
 _CAUSAL = [
     "because", "therefore", "as a result", "this meant", "which meant", "meant that", "so that", "allowed",
     "enabled", "led to", "consequently", "thus", "hence", "which is why", "this is why", "that is why",
-    "in order to", "gave him", "gave stalin", "helped him", "helped stalin", "made it", "ensured", "caused",
+    "in order to", "gave him", "helped him", "made it", "ensured", "caused",
     "resulted in", "due to", "owing to", "thanks to", "the reason", "explains", "meaning that", "this gave",
-    "which gave", "which allowed", "this allowed", "let him", "let stalin", "made him", "made trotsky",
-    "made them", "so he", "so stalin", "so trotsky", "so his", "so the", "so they", "so when", "as a consequence",
+    "which gave", "which allowed", "this allowed", "let him", "made him",
+    "made them", "so he", "so his", "so the", "so they", "so when", "as a consequence",
     "contributed", "played a part", "played a role", "undermined", "weakened", "strengthened", "isolated",
-    "cost him", "cost trotsky", "depended on", "relied on", "by doing so", "in turn", "which helped",
+    "cost him", "depended on", "relied on", "by doing so", "in turn", "which helped",
     "this helped", "which hurt", "this hurt", "this was important because", "was significant because",
-    "responsible for", "drove", "pushed", "turned", "since he", "since stalin", "since trotsky", "since the",
+    "responsible for", "drove", "pushed", "turned", "since he", "since the",
     "mainly because", "partly because", "only because", "largely because", "exploit", "used this", "used his",
     "used the", "prevented", "stopped", "protected", "saved", "secured", "delivered", "won him", "left him",
-    "left trotsky", "forced", "blocked", "deprived", "cost", "gave", "meant", "rewarded", "paid off",
+    "forced", "blocked", "deprived", "cost", "gave", "meant", "rewarded", "paid off",
     "so that", "with the result", "the effect", "effect of", "impact", "because of", "as a result of",
-    "this is important", "this was important", "this mattered", "mattered because", "why stalin", "why trotsky",
+    "this is important", "this was important", "this mattered", "mattered because",
     "explain", "reason why", "for this reason", "it follows", "which made", "this made", "so it", "so that",
 ]
 # Words of weighing and judgement (credited only when reasons follow).
@@ -60,8 +60,7 @@ _WEIGHING = [
     "relative importance", "only because", "not because", "less than", "rather than luck", "in combination",
 ]
 _CONCLUSION_OPENERS = ["in conclusion", "to conclude", "overall", "in summary", "to sum up", "ultimately",
-                       "therefore", "in the end", "all in all", "on balance", "stalin rather than trotsky won",
-                       "so stalin", "in short"]
+                       "therefore", "in the end", "all in all", "on balance", "in short"]
 _NARRATIVE_OPENERS = re.compile(
     r"^(?:in|by|on|after|during|from|at the (?:start|end) of|early in|later in|the next year|then|next|"
     r"afterwards|soon after|shortly after|finally|meanwhile|following)\b[^.]{0,40}?\b(1[89]\d\d|\d{1,2}(?:st|nd|rd|th)?\s+\w+|"
@@ -114,12 +113,8 @@ def _compile(words: list[str]) -> list[Phrase]:
     return out
 
 
-CAUSAL = PhraseIndex(_compile(_CAUSAL))
 JUDGEMENT = PhraseIndex(_compile(_JUDGEMENT))
 WEIGHING = PhraseIndex(_compile(_WEIGHING))
-CONCLUSION = _compile(_CONCLUSION_OPENERS)
-CONCLUSION_BY_FIRST = PhraseIndex(CONCLUSION).by_first  # an opener must match from the first word
-OUTCOME_STEMS = {stem(w) for w in _OUTCOME} | set(_OUTCOME)
 
 
 @dataclass
@@ -164,32 +159,55 @@ class SentenceSignals:
 
 # An entry: (field number, place in that field's list of hits, phrase text, phrase or None for one key).
 _Entry = tuple[int, tuple[str, int], str, "Phrase | None"]
-_MERGED: dict[int, tuple[Lexicon, dict[str, list[_Entry]]]] = {}
 
 
-def _phrase_index(lex: Lexicon) -> dict[str, list[_Entry]]:
-    """The seven phrase indexes (the argument words here - causal, judgement, weighing - and the
+@dataclass(frozen=True)
+class _QuestionWords:
+    """The signal words for one rubric: the marker's own lists with the rubric's additions
+    (``vocabulary.causal``, ``conclusion``, ``outcome``), built once per lexicon."""
+
+    causal: PhraseIndex
+    merged: dict[str, list[_Entry]]  # every phrase index merged (see _merge)
+    conclusion_by_first: dict[str, list[Phrase]]  # an opener must match from the first word
+    outcome_stems: frozenset[str]
+
+
+_BY_LEXICON: dict[int, tuple[Lexicon, _QuestionWords]] = {}
+
+
+def question_words(lex: Lexicon) -> _QuestionWords:
+    hit = _BY_LEXICON.get(id(lex))
+    if hit is None or hit[0] is not lex:
+        causal = PhraseIndex(_compile([*_CAUSAL, *lex.causal_words]))
+        outcome = [*_OUTCOME, *(w.lower() for w in lex.outcome_words)]
+        words = _QuestionWords(
+            causal=causal,
+            merged=_merge((causal, JUDGEMENT, WEIGHING, lex.office_index, lex.event_index, lex.topic_index,
+                           lex.off_topic_index)),
+            conclusion_by_first=PhraseIndex(_compile([*_CONCLUSION_OPENERS, *lex.conclusion_words])).by_first,
+            outcome_stems=frozenset({stem(w) for w in outcome} | set(outcome)))
+        if len(_BY_LEXICON) >= 16:
+            _BY_LEXICON.clear()
+        hit = _BY_LEXICON[id(lex)] = (lex, words)
+    return hit[1]
+
+
+def _merge(indexes: tuple[PhraseIndex, ...]) -> dict[str, list[_Entry]]:
+    """The seven phrase indexes (the argument words - causal, judgement, weighing - and the
     rubric's offices, events, topic and off-topic words, numbered 0-6 in that order) merged into
     one, so a sentence's keys are looked up once for all of them.
 
     Each phrase is filed under its rarest key (``lexicon.rarest_key``). Its place among
     its field's hits is (first key, position under that key in the field's own index): sorting the
     hits by it lists them exactly as ``PhraseIndex.hits`` does (sorted first keys, then index order)."""
-    hit = _MERGED.get(id(lex))
-    if hit is None or hit[0] is not lex:
-        indexes = (CAUSAL, JUDGEMENT, WEIGHING, lex.office_index, lex.event_index, lex.topic_index,
-                   lex.off_topic_index)
-        entries = [(field_no, (first, pos), p)
-                   for field_no, index in enumerate(indexes)
-                   for first, phrases in index.by_first.items() for pos, p in enumerate(phrases)]
-        rarest = rarest_key(p for _, _, p in entries)
-        merged: dict[str, list[_Entry]] = {}
-        for field_no, place, p in entries:
-            merged.setdefault(rarest(p), []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
-        if len(_MERGED) >= 16:
-            _MERGED.clear()
-        hit = _MERGED[id(lex)] = (lex, merged)
-    return hit[1]
+    entries = [(field_no, (first, pos), p)
+               for field_no, index in enumerate(indexes)
+               for first, phrases in index.by_first.items() for pos, p in enumerate(phrases)]
+    rarest = rarest_key(p for _, _, p in entries)
+    merged: dict[str, list[_Entry]] = {}
+    for field_no, place, p in entries:
+        merged.setdefault(rarest(p), []).append((field_no, place, p.text, p if len(p.keys) > 1 else None))
+    return merged
 
 
 _FIELD_AND_PLACE = itemgetter(0, 1)
@@ -225,7 +243,8 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     key_set = set(keys)
     lowers = sentence.lowers
     text = sentence.text
-    index = _phrase_index(lex)
+    words = question_words(lex)
+    index = words.merged
     held = [entry for k in key_set & index.keys() for entry in index[k]
             if entry[3] is None or entry[3].within(keys, key_set)]
     held.sort(key=_FIELD_AND_PLACE)
@@ -242,7 +261,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
         causal=causal,
         judgement=judgement,
         weighing=weighing,
-        outcome=not key_set.isdisjoint(OUTCOME_STEMS),
+        outcome=not key_set.isdisjoint(words.outcome_stems),
         focus=key_set & lex.focus_keys,
         names=(key_set & lex.canonical_names.keys()) | (key_set & lex.historian_keys),
         historians=key_set & lex.historian_keys,
@@ -258,5 +277,5 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
         function_ratio=sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers)),
         chatty=any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(text)),
         conclusion_opener=bool(first) and any(
-            match_at(first, 0, p) is not None for p in CONCLUSION_BY_FIRST.get(first[0], ())),
+            match_at(first, 0, p) is not None for p in words.conclusion_by_first.get(first[0], ())),
     )

@@ -115,7 +115,7 @@ def test_encoder_sums_match_the_segmented_sum():
 
 def test_merged_phrase_index_lists_hits_as_each_index_does(rubric):
     lex = lexicon.lexicon_for(rubric)
-    indexes = {"causal": signals.CAUSAL, "judgement": signals.JUDGEMENT, "weighing": signals.WEIGHING,
+    indexes = {"causal": signals.question_words(lex).causal, "judgement": signals.JUDGEMENT, "weighing": signals.WEIGHING,
                "offices": lex.office_index, "events": lex.event_index, "topic": lex.topic_index,
                "off_topic": lex.off_topic_index}
     doc = text.analyse(SAMPLE + "\n\nSo that, so that it was decisive; in order to win he made it so, because of this.")
