@@ -33,9 +33,9 @@ _CAUSAL = [
     "mainly because", "partly because", "only because", "largely because", "exploit", "used this", "used his",
     "used the", "prevented", "stopped", "protected", "saved", "secured", "delivered", "won him", "left him",
     "forced", "blocked", "deprived", "cost", "gave", "meant", "rewarded", "paid off",
-    "so that", "with the result", "the effect", "effect of", "impact", "because of", "as a result of",
+    "with the result", "the effect", "effect of", "impact", "because of", "as a result of",
     "this is important", "this was important", "this mattered", "mattered because",
-    "explain", "reason why", "for this reason", "it follows", "which made", "this made", "so it", "so that",
+    "explain", "reason why", "for this reason", "it follows", "which made", "this made", "so it",
 ]
 # Words of weighing and judgement (credited only when reasons follow).
 _JUDGEMENT = [
@@ -105,8 +105,9 @@ _DIGIT = re.compile(r"\d")
 
 
 def _compile(words: list[str]) -> list[Phrase]:
+    """Phrases over stems, each once (a phrase listed twice would count twice in a sentence)."""
     out = []
-    for w in words:
+    for w in dict.fromkeys(words):
         keys = tuple(stem(x) for x in re.findall(r"[a-z']+", w.lower()))
         if keys:
             out.append(Phrase(keys, w))
