@@ -139,12 +139,23 @@ class MarkingMixin(ServiceBase):
                     failures.append(marker.IngestFailure(name, getattr(exc2, "reason", None) or str(exc2)))
             if not texts and not failures:
                 report.failures.append(("upload", f"could not be read ({type(exc).__name__}: {exc})"))
+        topic = self._topic_words(assignment_id)
         for et in texts:
-            essays.append((student_name_from_filename(et.name), et.text, et.source or et.name))
+            essays.append((student_name_from_filename(et.name, topic), et.text, et.source or et.name))
         report.failures.extend((f.name, f.reason) for f in failures)
         sub = self.add_submissions(actor, assignment_id, essays)
         report.added, report.skipped, report.new_students = sub.added, sub.skipped, sub.new_students
         return report
+
+    def _topic_words(self, assignment_id: int) -> set[str]:
+        """Words of the question that students put in file names ("alice_smith_stalin.docx"): the
+        people the assignment's rubric is about (``vocabulary.focus``)."""
+        with self.db.session() as s:
+            a = s.get(Assignment, assignment_id)
+            if a is None:
+                return set()
+            focus = rubric_of(a.rubric_yaml, f"assignment {a.id} rubric").vocabulary.focus
+        return {w.lower() for f in focus for w in f.split()}
 
     @staticmethod
     def _read_csv(name: str, data: bytes) -> list[tuple[str, str, str]]:
@@ -181,7 +192,8 @@ class MarkingMixin(ServiceBase):
             if isinstance(e, tuple):
                 rows.append((e[0], e[1], e[2] if len(e) > 2 else e[0]))
             else:
-                rows.append((student_name_from_filename(e.name), e.text, getattr(e, "source", "") or e.name))
+                rows.append((student_name_from_filename(e.name, self._topic_words(assignment_id)), e.text,
+                             getattr(e, "source", "") or e.name))
         report = UploadReport()
         with self.db.session() as s:
             a = self._assignment(s, actor, assignment_id)

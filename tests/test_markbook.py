@@ -205,6 +205,16 @@ def test_student_names_from_file_names():
     assert f("class.zip/BEN-JONES.txt") == "Ben Jones"
     assert f("03_chloe_mcdonald_essay_final.pdf") == "Chloe Mcdonald"
     assert f("Daniel McKay draft2.odt") == "Daniel McKay"
+    # the question's people are dropped when the assignment's rubric names them, and only then
+    assert f("alice_smith_stalin_essay.docx", {"stalin", "trotsky"}) == "Alice Smith"
+    assert f("harry_stalin.docx") == "Harry Stalin"
+
+
+def test_upload_names_drop_the_question_people(book, teacher, class_and_assignment):
+    _cid, aid = class_and_assignment
+    name, txt = make_essays(1)[0]
+    report = book.ingest_uploads(teacher, aid, [("grace_hall_trotsky_essay.txt", txt.encode())])
+    assert report.added == ["Grace Hall"]
 
 
 def test_a_second_upload_of_a_student_is_a_new_draft(book, teacher, class_and_assignment):
