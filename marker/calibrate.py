@@ -144,17 +144,19 @@ def _gram(A: Any, B: Any = None) -> np.ndarray:
     return out
 
 
-def _loo_ridge(Z: Any, y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _loo_ridge(Z: Any, y: np.ndarray, alphas: np.ndarray, gram: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Ridge with an unpenalised intercept on the columns of Z, for every alpha at once.
 
     Returns (dual coefficients n x n_alpha, exact leave-one-out predictions n x n_alpha) from
-    one eigen-decomposition of the centred Gram matrix (thin SVD when Z has few columns).
+    one eigen-decomposition of the centred Gram matrix (thin SVD when Z has few columns);
+    ``gram`` is Z's Gram matrix when the caller already has it.
     Hat matrix H = 11'/n + Kc (Kc + a I)^-1, LOO residual = (y - yhat)_i / (1 - H_ii); the
     intercept's re-estimation inside the left-out step is neglected, as in scikit-learn's RidgeCV.
     """
     n = len(y)
-    if sp.issparse(Z) or Z.shape[1] >= n:
-        K = _gram(Z)
+    if gram is not None or sp.issparse(Z) or Z.shape[1] >= n:
+        K = _gram(Z) if gram is None else gram
         m = K.mean(0)
         Kc = K - m[None, :] - m[:, None] + m.mean()
         e, U = sla.eigh(Kc, check_finite=False)
@@ -356,9 +358,10 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.blender_ = None
             return self
         oof: dict[str, np.ndarray] = {}
+        text_gram = _gram(T) if T is not None else None  # the text ridge's, reused by the joint ridge
         for name, Z in blocks.items():
             alphas = (TEXT_ALPHAS if name == "text" else DENSE_ALPHAS).astype(float)
-            C, loo = _loo_ridge(Z, y, alphas)
+            C, loo = _loo_ridge(Z, y, alphas, text_gram if name == "text" else None)
             err = ((loo - y[:, None]) ** 2).mean(0)
             j = int(np.argmin(err))
             c = C[:, j]
@@ -369,7 +372,7 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.intercept_[name] = float(y.mean() - mu @ w)
             oof[name] = loo[:, j]
         if D is not None and T is not None and n >= HGB_MIN_N:
-            oof["joint"] = self._fit_joint(D, T, y)
+            oof["joint"] = self._fit_joint(D, T, y, text_gram)
             self.blocks_.append("joint")
         if self.use_trees and D is not None and n >= HGB_MIN_N:
             splits = self._inner_splits(n)
@@ -399,18 +402,20 @@ class MarkRegressor(RegressorMixin, BaseEstimator):
             self.cuts_, self.cut_method_ = _choose_cuts(self.blender_.predict(P), y, lo, hi)
         return self
 
-    def _fit_joint(self, D: np.ndarray, T: Any, y: np.ndarray) -> np.ndarray:
-        """The joint ridge on [w * D, T]: w and the penalty by leave-one-out error; returns the LOO predictions."""
+    def _fit_joint(self, D: np.ndarray, T: Any, y: np.ndarray, text_gram: np.ndarray) -> np.ndarray:
+        """The joint ridge on [w * D, T]: w and the penalty by leave-one-out error; returns the LOO predictions.
+        Its Gram matrix is w^2 D D' + T T', so the text block's Gram (``text_gram``) is reused for every w."""
         alphas = TEXT_ALPHAS.astype(float)
+        dense_gram = D @ D.T
         best = None
         for wgt in JOINT_DENSE_WEIGHTS:
-            Z = self._joint_matrix(D, T, wgt)
-            C, loo = _loo_ridge(Z, y, alphas)
+            C, loo = _loo_ridge(None, y, alphas, wgt * wgt * dense_gram + text_gram)
             err = ((loo - y[:, None]) ** 2).mean(0)
             j = int(np.argmin(err))
             if best is None or err[j] < best[0]:
-                best = (float(err[j]), wgt, j, Z, C[:, j], loo[:, j])
-        _, wgt, j, Z, c, loo_j = best
+                best = (float(err[j]), wgt, j, C[:, j], loo[:, j])
+        _, wgt, j, c, loo_j = best
+        Z = self._joint_matrix(D, T, wgt)
         mu = np.asarray(Z.mean(0)).ravel()
         w = np.asarray(Z.T @ c).ravel() - mu * c.sum()
         self.joint_weight_ = float(wgt)
