@@ -177,6 +177,7 @@ _BY_LEXICON: dict[int, tuple[Lexicon, _QuestionWords]] = {}
 
 
 def question_words(lex: Lexicon) -> _QuestionWords:
+    """The signal words of ``lex``'s rubric (built on first use, then remembered per lexicon)."""
     hit = _BY_LEXICON.get(id(lex))
     if hit is None or hit[0] is not lex:
         causal = PhraseIndex(_compile([*_CAUSAL, *lex.causal_words]))
