@@ -26,7 +26,6 @@ TERM_MIN_LEN = 6  # shorter words are too near too many others to correct
 TERM_SIMILARITY = 85  # rapidfuzz ratio a misspelling must reach to count as a rubric word
 
 
-
 def _key_of_word(word: str) -> str:
     return stem(_POSSESSIVE.sub("", word.lower()))
 
