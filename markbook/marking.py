@@ -111,6 +111,11 @@ class MarkingMixin(ServiceBase):
             a = self._assignment(s, actor, assignment_id)
             return rubric_of(a.rubric_yaml, f"assignment {a.id} rubric")
 
+    def assignment_rubric_yaml(self, actor: Principal, assignment_id: int) -> str:
+        """The YAML text of the assignment's rubric snapshot (a starting point for a new question)."""
+        with self.db.session() as s:
+            return self._assignment(s, actor, assignment_id).rubric_yaml
+
     # ---------------------------------------------------------------- submissions
     def ingest_uploads(self, actor: Principal, assignment_id: int, files: Sequence[tuple[str, bytes]]) -> UploadReport:
         """Uploaded files -> submissions. ``files`` is (file name, bytes) pairs, as from

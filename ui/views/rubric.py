@@ -6,6 +6,7 @@ import streamlit as st
 
 from markbook.engine import marker
 from markbook import MarkBook, Principal
+from markbook.results import shipped_rubric_yaml
 from ui import state
 
 
@@ -15,11 +16,47 @@ def render(book: MarkBook, user: Principal) -> None:
     choices = (["The selected assignment's rubric"] if aid is not None else []) + marker.list_rubrics()
     pick = st.selectbox("Rubric", choices, key="rubric_pick")
     try:
-        rub = book.assignment_rubric(user, aid) if pick.startswith("The selected") else marker.load_rubric(pick)
+        if pick.startswith("The selected"):
+            rub, text = book.assignment_rubric(user, aid), book.assignment_rubric_yaml(user, aid)
+        else:
+            rub, text = marker.load_rubric(pick), shipped_rubric_yaml(pick)
     except marker.RubricError as exc:
         st.error(str(exc))
         return
     show(rub)
+    st.download_button("Download this rubric (YAML)", text, file_name=f"{rub.id}.yaml", mime="application/yaml",
+                       key="rubric_download", help="A starting point for a rubric on a new question.")
+    new_question()
+
+
+def new_question() -> None:
+    """Check a rubric file for a new question and try it on an essay before using it in an assignment."""
+    st.markdown("#### A rubric for a new question")
+    st.caption("Edit a downloaded rubric (the README's rubric format lists every field), then check it here: "
+               "problems are listed with the field they are in. Try it on an essay before you create an "
+               "assignment with it.")
+    up = st.file_uploader("Rubric to check (YAML)", type=["yaml", "yml"], key="rubric_check_file")
+    if up is None:
+        return
+    try:
+        rub = marker.parse_rubric(up.getvalue().decode("utf-8", "replace"), source=up.name)
+    except marker.RubricError as exc:
+        st.error(str(exc))
+        return
+    st.success(f"{up.name}: valid. {len(rub.levels)} levels, {len(rub.criteria)} criteria, "
+               f"{len(rub.themes)} themes, {len(rub.points)} content points.")
+    essay = st.text_area("Try it on an essay", key="rubric_try_text", height=200)
+    if st.button("Mark with this rubric", key="rubric_try") and essay.strip():
+        result = marker.mark(essay, rub, essay="trial")
+        st.markdown(f"**{result.mark}/{result.max_mark}, level {result.level}**"
+                    + (f" · flags: {', '.join(result.flags)}" if result.flags else ""))
+        st.markdown("Bands: " + ", ".join(f"{c.id} {c.band}" for c in result.criteria))
+        found = [p.id for p in result.points if p.found]
+        st.markdown("Content points found: " + (", ".join(found) if found else "none"))
+        for target in result.feedback["targets"]:
+            st.markdown(f"- {target}")
+    if st.toggle("Show the whole rubric", key="rubric_check_show"):
+        show(rub)
 
 
 def show(rub) -> None:
