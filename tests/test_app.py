@@ -250,12 +250,12 @@ def test_a_rubric_for_a_new_question_is_checked_and_tried_in_the_app(db_path, bo
     at = goto(sign_in(app()), "Rubrics")
     assert not at.exception and "A rubric for a new question" in texts(at)
     # a broken file: the error names the file and the field
-    bad = (ROOT / "tests" / "data" / "weimar_1933.yaml").read_text(encoding="utf-8").replace(
+    bad = (ROOT / "rubrics" / "examples" / "weimar_1933.yaml").read_text(encoding="utf-8").replace(
         "balance_sides: [weakness, nazis]", "balance_sides: [weakness, nazi]")
     at.file_uploader(key="rubric_check_file").set_value(("weimar.yaml", bad.encode(), "application/yaml")).run()
     assert any("weimar.yaml" in e.value and "balance_sides" in e.value for e in at.error), [e.value for e in at.error]
     # a good one is accepted and marks an essay on its own question
-    good = (ROOT / "tests" / "data" / "weimar_1933.yaml").read_bytes()
+    good = (ROOT / "rubrics" / "examples" / "weimar_1933.yaml").read_bytes()
     at.file_uploader(key="rubric_check_file").set_value(("weimar.yaml", good, "application/yaml")).run()
     assert "weimar.yaml: valid. 5 levels, 7 criteria, 2 themes, 4 content points." in texts(at)
     essay = (ROOT / "tests" / "data" / "weimar_essay.txt").read_text(encoding="utf-8")

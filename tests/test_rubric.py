@@ -77,6 +77,7 @@ def test_rubric_check_command(tmp_path, capsys):
 
 # -- a new question is a new file --------------------------------------------------
 DATA = __import__("pathlib").Path(__file__).parent / "data"
+EXAMPLES = DATA.parents[1] / "rubrics" / "examples"
 
 
 def test_a_second_question_is_marked_in_its_own_words():
@@ -86,7 +87,7 @@ def test_a_second_question_is_marked_in_its_own_words():
 
     import marker
 
-    rubric = load_rubric(DATA / "weimar_1933.yaml")
+    rubric = load_rubric(EXAMPLES / "weimar_1933.yaml")
     result = marker.mark((DATA / "weimar_essay.txt").read_text(encoding="utf-8"), rubric).to_dict()
     assert {p["id"] for p in result["points"] if p["found"]} == {"W1", "W2", "N1", "N2"}
     written = json.dumps({k: result[k] for k in ("criteria", "feedback", "feedback_items", "flag_reasons",
@@ -102,7 +103,7 @@ def test_a_second_question_is_marked_in_its_own_words():
 
 
 def test_balance_sides_must_be_sides_of_content_points(tmp_path):
-    text = (DATA / "weimar_1933.yaml").read_text(encoding="utf-8").replace(
+    text = (EXAMPLES / "weimar_1933.yaml").read_text(encoding="utf-8").replace(
         "balance_sides: [weakness, nazis]", "balance_sides: [weakness, nazi]")
     path = tmp_path / "typo.yaml"
     path.write_text(text, encoding="utf-8")

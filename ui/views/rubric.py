@@ -7,7 +7,10 @@ import streamlit as st
 from markbook.engine import marker
 from markbook import MarkBook, Principal
 from markbook.results import shipped_rubric_yaml
+from marker.rubric import rubrics_dir
 from ui import state
+
+EXAMPLE = rubrics_dir() / "examples" / "weimar_1933.yaml"
 
 
 def render(book: MarkBook, user: Principal) -> None:
@@ -24,8 +27,13 @@ def render(book: MarkBook, user: Principal) -> None:
         st.error(str(exc))
         return
     show(rub)
-    st.download_button("Download this rubric (YAML)", text, file_name=f"{rub.id}.yaml", mime="application/yaml",
-                       key="rubric_download", help="A starting point for a rubric on a new question.")
+    left, right = st.columns(2)
+    left.download_button("Download this rubric (YAML)", text, file_name=f"{rub.id}.yaml", mime="application/yaml",
+                         key="rubric_download", help="A starting point for a rubric on a new question.")
+    if EXAMPLE.is_file():
+        right.download_button("Download a small example rubric (YAML)", EXAMPLE.read_text(encoding="utf-8"),
+                              file_name=EXAMPLE.name, mime="application/yaml", key="rubric_example_download",
+                              help="Four content points on another question: the format at a glance.")
     new_question()
 
 
