@@ -35,6 +35,18 @@ def body_paragraphs(a: Analysis) -> list[int]:
     return paras or [p.index for p in a.doc.paragraphs]
 
 
+def rival_paragraphs(a: Analysis, paras: list[int]) -> int:
+    """How many of ``paras`` deal with the rival: name them, or make a point on the rival's side.
+    Every paragraph counts when the question names no rival."""
+    rival = a.lex.name_keys.get(a.rubric.rival.lower()) if a.rubric.rival else None
+    if rival is None:
+        return len(paras)
+    rival_points = a.rubric.rival_points
+    return sum(1 for p in paras if any(rival in a.signals[s.index].focus
+                                       or not rival_points.isdisjoint(a.sentence_points[s.index])
+                                       for s in a.doc.paragraphs[p].sentences))
+
+
 def essay_profile(a: Analysis) -> dict[str, float]:
     """Measures named after what they count; all finite floats.
 
@@ -63,11 +75,7 @@ def _profile(a: Analysis) -> dict[str, float]:
     paras = body_paragraphs(a)
     para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}
     n_paras = max(1, len(paras))
-    rival = a.lex.name_keys.get(a.rubric.rival.lower()) if a.rubric.rival else None
-    rival_points = a.rubric.rival_points
-    rival_paras = sum(1 for p in paras if any(
-        (rival in sig[i].focus) or not rival_points.isdisjoint(a.sentence_points[i]) for i in para_sents[p]
-    )) if rival else n_paras
+    rival_paras = rival_paragraphs(a, paras)
     explaining_set = set(explaining)
     why_paras = sum(1 for p in paras if any(i in explaining_set for i in para_sents[p]))
 

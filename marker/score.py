@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from .analysis import Analysis
-from .profile import body_paragraphs as _body_paragraphs
+from .profile import body_paragraphs as _body_paragraphs, rival_paragraphs
 from .rubric import Rubric
 
 
@@ -54,12 +54,9 @@ def score_relevance(a: Analysis) -> CriterionScore:
     rel_share = a.words_in(rel) / words
     point_share = a.words_in(with_points) / words
     off_share = a.words_in(off) / words
-    rival = a.lex.name_keys.get(a.rubric.rival.lower()) if a.rubric.rival else None
-    rival_points = a.rubric.rival_points
     paras = _body_paragraphs(a)
     para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}
-    rival_paras = sum(1 for p in paras if any(rival in sig[i].focus or not rival_points.isdisjoint(a.sentence_points[i])
-                                              for i in para_sents[p])) if rival else len(paras)
+    rival_paras = rival_paragraphs(a, paras)
     why_paras = sum(1 for p in paras if any(sig[i].explains and _credited(a, i) for i in para_sents[p]))
     n_found = len(a.found)
     if n_found == 0 and not rel:
