@@ -49,7 +49,6 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
     for c in sorted(rubric.criteria, key=lambda c: (-bands.get(c.id, 0), -c.weight)):
         if bands.get(c.id, 0) >= 3 and sum(i.kind == "strength" for i in items) < MAX_STRENGTHS - 1:
             items.append(FeedbackItem("strength", c.feedback[bands[c.id]], c.id, None, scores[c.id].spans[:2]))
-    finding_of = {f.id: f for f in a.points}
     found = sorted(a.found.values(), key=lambda p: -p.confidence)
     for p in found:
         if sum(i.kind == "strength" for i in items) >= MAX_STRENGTHS:
@@ -87,6 +86,7 @@ def build_feedback(a: Analysis, scores: dict[str, CriterionScore], flags: list[s
         items.append(FeedbackItem("target", c.feedback[bands.get(c.id, 0)], c.id))
 
     # Missing points: luck first when luck is weak, then themes with nothing found.
+    finding_of = {f.id: f for f in a.points}
     missing = [p for p in rubric.points if finding_of[p.id].confidence < MISSING_BELOW]
     covered_themes = {t for t, pts in a.theme_points().items() if pts}
     ordered = sorted(missing, key=lambda p: (not (p.luck and bands.get("luck", 4) <= 1),

@@ -256,7 +256,7 @@ def restatement(a: Analysis) -> Flag | None:
         if content and sum(k in q_keys for k in content) / len(content) >= 0.6 and not a.sentence_points[i]:
             restating.append(i)
     n = len(a.keys)
-    if n and len(restating) / n >= 0.5 and len(a.found) <= 2:
+    if n and len(restating) / n >= 0.5:
         a.discounted.update(restating)
         return Flag("restatement", f"{len(restating)} of {n} sentences restate the question without answering it.",
                     restating)
@@ -308,7 +308,7 @@ def off_topic(a: Analysis) -> Flag | None:
     off_words = a.words_in(i for i in range(n) if a.off_period[i])
     contest = len(contest_sentences(a))
     # Less than about a fifth of it is about the contest: it answers something else, even if it name-drops.
-    if len(found) <= 2 and point_words / words < 0.25 and (contest < 2 or contest < 0.18 * n):
+    if point_words / words < 0.25 and (contest < 2 or contest < 0.18 * n):
         off = [i for i in range(n) if a.off_period[i] or not a.relevant[i]]
         a.discounted.update(range(n))
         return Flag("off_topic", "The essay answers a different question: "

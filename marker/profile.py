@@ -47,6 +47,13 @@ def rival_paragraphs(a: Analysis, paras: list[int]) -> int:
                                        for s in a.doc.paragraphs[p].sentences))
 
 
+def linking_sentences(a: Analysis, explaining: list[int]) -> list[int]:
+    """The explaining sentences that link factors: points of two themes, or a point and two causal links."""
+    theme_of, sig = a.rubric.theme_of, a.signals
+    return [i for i in explaining if len({theme_of(p).id for p in a.sentence_points[i]}) >= 2
+            or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
+
+
 def essay_profile(a: Analysis) -> dict[str, float]:
     """Measures named after what they count; all finite floats.
 
@@ -68,9 +75,7 @@ def _profile(a: Analysis) -> dict[str, float]:
     point_sents = [i for i in claims if a.sentence_points[i]]
     explaining = [i for i in claims if sig[i].explains and (a.sentence_points[i] or sig[i].focus)]
     deep = [i for i in explaining if a.sentence_points[i] and (sig[i].evidence_items or len(sig[i].causal) >= 2)]
-    theme_of = a.rubric.theme_of
-    linking = [i for i in explaining if len({theme_of(p).id for p in a.sentence_points[i]}) >= 2
-               or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
+    linking = linking_sentences(a, explaining)
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = body_paragraphs(a)
     para_sents = {p: [s.index for s in a.doc.paragraphs[p].sentences] for p in paras}

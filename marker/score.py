@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from .analysis import Analysis
-from .profile import body_paragraphs as _body_paragraphs, rival_paragraphs
+from .profile import body_paragraphs as _body_paragraphs, linking_sentences, rival_paragraphs
 from .rubric import Rubric
 
 
@@ -165,8 +165,7 @@ def score_analysis(a: Analysis) -> CriterionScore:
     if not claims:
         return CriterionScore("analysis", 0.0, [], ["No explanation of causes."])
     explaining = [i for i in claims if sig[i].explains and (a.sentence_points[i] or sig[i].focus)]
-    linking = [i for i in explaining if len({a.rubric.theme_of(p).id for p in a.sentence_points[i]}) >= 2
-               or (len(sig[i].causal) >= 2 and a.sentence_points[i])]
+    linking = linking_sentences(a, explaining)
     narrative = [i for i in claims if sig[i].narrative and not sig[i].causal]
     paras = _body_paragraphs(a)
     explaining_set = set(explaining)

@@ -231,8 +231,7 @@ def _figures(sentence: Sentence) -> tuple[list[int], int, int]:
                     dates += 1
             elif len(digits) <= 2 and i + 1 < len(lowers) and lowers[i + 1] in _MONTHS:
                 dates += 1
-            elif len(digits) >= 3 or "," in word \
-                    or "%" in text[sentence.spans[i][1] - sentence.start:sentence.spans[i][1] - sentence.start + 2] \
+            elif len(digits) >= 3 or "," in word or "%" in text[(end := sentence.spans[i][1] - sentence.start):end + 2] \
                     or (i + 1 < len(lowers) and lowers[i + 1] in ("per", "percent", "million", "thousand")):
                 numbers += 1
             elif _ORDINAL.fullmatch(lowers[i]) and i + 1 < len(lowers) and \
@@ -245,8 +244,8 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
     key_set = set(keys)
     lowers = sentence.lowers
     text = sentence.text
-    words = question_words(lex)
-    index = words.merged
+    question = question_words(lex)
+    index = question.merged
     held = [entry for k in key_set & index.keys() for entry in index[k]
             if entry[3] is None or entry[3].within(keys, key_set)]
     held.sort(key=_FIELD_AND_PLACE)
@@ -263,7 +262,7 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
         causal=causal,
         judgement=judgement,
         weighing=weighing,
-        outcome=not key_set.isdisjoint(words.outcome_stems),
+        outcome=not key_set.isdisjoint(question.outcome_stems),
         focus=key_set & lex.focus_keys,
         names=(key_set & lex.canonical_names.keys()) | (key_set & lex.historian_keys),
         historians=key_set & lex.historian_keys,
@@ -279,5 +278,5 @@ def sentence_signals(sentence: Sentence, keys: list[str], lex: Lexicon) -> Sente
         function_ratio=sum(map(_FUNCTION_WORDS.__contains__, lowers)) / max(1, len(lowers)),
         chatty=any(w in low for w in _CHAT_WORDS) and bool(_FIRST_PERSON_CHAT.search(text)),
         conclusion_opener=bool(first) and any(
-            match_at(first, 0, p) is not None for p in words.conclusion_by_first.get(first[0], ())),
+            match_at(first, 0, p) is not None for p in question.conclusion_by_first.get(first[0], ())),
     )

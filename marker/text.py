@@ -140,10 +140,6 @@ class Sentence:
         return self._tokens
 
     @property
-    def n_words(self) -> int:
-        return len(self.words)
-
-    @property
     def stems(self) -> list[str]:
         return [_forms(w)[1] for w in self.words]
 
