@@ -193,12 +193,14 @@ class MarkingMixin(ServiceBase):
         a student is skipped."""
         self._need_teacher(actor)
         rows: list[tuple[str, str, str]] = []
+        topic: set[str] | None = None  # read from the rubric once, if any essay needs a name from its file
         for e in essays:
             if isinstance(e, tuple):
                 rows.append((e[0], e[1], e[2] if len(e) > 2 else e[0]))
             else:
-                rows.append((student_name_from_filename(e.name, self._topic_words(assignment_id)), e.text,
-                             getattr(e, "source", "") or e.name))
+                if topic is None:
+                    topic = self._topic_words(assignment_id)
+                rows.append((student_name_from_filename(e.name, topic), e.text, getattr(e, "source", "") or e.name))
         report = UploadReport()
         with self.db.session() as s:
             a = self._assignment(s, actor, assignment_id)

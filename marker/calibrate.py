@@ -15,8 +15,9 @@ low-marked training essays, computed out of fold).  Each ridge's penalty (and th
 ridge's dense weight) is chosen by exact leave-one-out error on the training essays only,
 the trees' predictions come from an inner 5-fold cross-validation, and the blocks'
 out-of-fold predictions are blended by a non-negative least-squares fit.  The blended
-prediction is cut into marks at cut-points fitted for QWK on those out-of-fold training predictions: plain rounding, a stretch-and-shift, or
-every cut-point optimised - whichever wins a cross-fit on the training predictions.  With
+prediction is cut into marks at cut-points fitted for QWK on those out-of-fold training
+predictions: plain rounding, a stretch-and-shift, or every cut-point optimised - whichever
+wins a cross-fit on the training predictions.  With
 fewer than ``SMALL_N`` essays the blend weights are fixed (length prior counted double) and
 only a stretch-and-shift is fitted, so the model degrades gracefully.  Nothing is chosen on
 held-out essays; the level follows from the rubric's mark ranges.
