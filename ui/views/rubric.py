@@ -55,7 +55,11 @@ def new_question() -> None:
                f"{len(rub.themes)} themes, {len(rub.points)} content points.")
     essay = st.text_area("Try it on an essay", key="rubric_try_text", height=200)
     if st.button("Mark with this rubric", key="rubric_try") and essay.strip():
-        result = marker.mark(essay, rub, essay="trial")
+        try:
+            result = marker.mark(essay, rub, essay="trial")
+        except Exception as exc:  # a rubric that validates but cannot mark: say so, keep the page
+            st.error(f"{up.name} could not mark this essay: {type(exc).__name__}: {exc}")
+            return
         st.markdown(f"**{result.mark}/{result.max_mark}, level {result.level}**"
                     + (f" · flags: {', '.join(result.flags)}" if result.flags else ""))
         st.markdown("Bands: " + ", ".join(f"{c.id} {c.band}" for c in result.criteria))
